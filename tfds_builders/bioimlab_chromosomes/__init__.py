@@ -1,0 +1,1 @@
+"""TFDS builder package: bioimlab_chromosomes (builder not written yet)."""

@@ -1,0 +1,1 @@
+"""TFDS builder package: snphep2 (builder not written yet)."""

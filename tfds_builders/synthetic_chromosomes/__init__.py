@@ -1,0 +1,1 @@
+"""TFDS builder package: synthetic_chromosomes (builder not written yet)."""

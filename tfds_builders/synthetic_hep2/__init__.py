@@ -1,0 +1,1 @@
+"""TFDS builder package: synthetic_hep2 (builder not written yet)."""
