@@ -4,3 +4,25 @@ Every layer is registered with ``keras.saving.register_keras_serializable``
 under the package name ``hep2repro`` so that saved ``.keras`` models load
 without ``custom_objects``.
 """
+
+from .dilated import DilatedBlock
+from .dri import DRI_TABLE1, DRIBlock, InceptionBlock, PreActConv2D
+from .soft_threshold import SoftThreshold, soft_threshold
+from .super_resolution import SRResidual
+from .unpooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
+from .wavelet import WaveletTransform2D, dwt2
+
+__all__ = [
+    "DRI_TABLE1",
+    "DRIBlock",
+    "DilatedBlock",
+    "InceptionBlock",
+    "MaxPoolingWithArgmax2D",
+    "MaxUnpooling2D",
+    "PreActConv2D",
+    "SRResidual",
+    "SoftThreshold",
+    "WaveletTransform2D",
+    "dwt2",
+    "soft_threshold",
+]
