@@ -158,6 +158,14 @@ def _dwt2_packed(x, wavelet, mode):
     return ops.depthwise_conv(x, kernel, strides=2, padding="valid")
 
 
+def _unpack(packed):
+    """``(N, h, w, 4*C)`` packed coefficients -> ``(cA, cH, cV, cD)``, each ``(N, h, w, C)``."""
+    shape = ops.shape(packed)
+    # reshape + unstack is several times faster than four strided slices on CPU
+    split = ops.reshape(packed, (shape[0], shape[1], shape[2], packed.shape[-1] // 4, 4))
+    return tuple(ops.unstack(split, num=4, axis=-1))
+
+
 def dwt2(x, wavelet="haar", mode="periodization"):
     """One-level 2-D DWT of a batch of NHWC images, ``(cA, cH, cV, cD)``.
 
@@ -169,9 +177,7 @@ def dwt2(x, wavelet="haar", mode="periodization"):
     otherwise (``F`` = filter length). Usable in ``tf.data`` pipelines.
     """
     _validate(wavelet, mode)
-    x = ops.convert_to_tensor(x)
-    packed = _dwt2_packed(x, wavelet, mode)
-    return tuple(packed[..., m::4] for m in range(4))
+    return _unpack(_dwt2_packed(ops.convert_to_tensor(x), wavelet, mode))
 
 
 @register
@@ -229,8 +235,7 @@ class WaveletTransform2D(keras.layers.Layer):
             )
 
     def call(self, inputs):
-        packed = _dwt2_packed(inputs, self.wavelet, self.mode)
-        ca, ch, cv, cd = (packed[..., m::4] for m in range(4))
+        ca, ch, cv, cd = _unpack(_dwt2_packed(inputs, self.wavelet, self.mode))
         if self.output_mode == "tuple":
             return ca, ch, cv, cd
         if self.output_mode == "dict":
