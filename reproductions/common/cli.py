@@ -1,0 +1,110 @@
+"""The command line every reproduction shares.
+
+``python -m reproductions.<paper> --help`` shows these options plus the
+paper's own. Bad input ends with a one-paragraph message and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from reproductions.common.errors import UserError
+from reproductions.common.profiles import Profile, select
+from reproductions.common.provenance import REPO_ROOT
+
+
+def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profile],
+                 rows: Sequence[str], default_profile: str = "smoke") -> argparse.ArgumentParser:
+    profile_help = "; ".join(f"{p.name}: {p.description}" for p in profiles.values())
+    parser = argparse.ArgumentParser(
+        prog=f"python -m reproductions.{paper_key}", description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default=default_profile, choices=list(profiles),
+                        help=f"how much to run (default: %(default)s). {profile_help}")
+    parser.add_argument("--data", default="auto", choices=["auto", "real", "synthetic"],
+                        help="auto (default): the real dataset from --manual-dir, or "
+                        "../shared/data when present, else the embedded synthetic one")
+    parser.add_argument("--manual-dir", type=Path,
+                        help="folder holding the raw dataset as distributed "
+                        "(TFDS manual download dir)")
+    parser.add_argument("--data-dir", type=Path,
+                        help="TFDS data dir for the prepared dataset "
+                        "(default: TFDS's, ~/tensorflow_datasets)")
+    parser.add_argument("--output-dir", type=Path,
+                        help=f"where tables and figures go (default: results/{paper_key}/, "
+                        f"or results/{paper_key}/synthetic-<profile>/ on synthetic data)")
+    parser.add_argument("--work-dir", type=Path,
+                        help="checkpoints, logs and resume state (default: "
+                        f"~/.cache/hep2repro/{paper_key}/<profile>)")
+    parser.add_argument("--rows", default="all",
+                        help=f"comma-separated rows to run (default: all): {','.join(rows)}")
+    parser.add_argument("--seed", type=int,
+                        help="first seed; multi-seed rows use seed, seed+1, ...")
+    parser.add_argument("--epochs", type=int, help="override the profile's epochs for every row")
+    parser.add_argument("--batch-size", type=int, help="override the profile's batch size")
+    parser.add_argument("--image-size", type=int, help="override the profile's input size")
+    parser.add_argument("--force", action="store_true",
+                        help="replace results of another profile/dataset in --output-dir")
+    parser.add_argument("--no-tensorboard", action="store_true",
+                        help="do not write TensorBoard logs")
+    parser.add_argument("--verbose", type=int, default=None, choices=[0, 1, 2],
+                        help="Keras progress output (default: bar on a terminal, "
+                        "one line per epoch otherwise)")
+    return parser
+
+
+def parse_rows(text: str, rows: Sequence[str]) -> list[str]:
+    if text == "all":
+        return list(rows)
+    chosen = [r.strip() for r in text.split(",") if r.strip()]
+    unknown = [r for r in chosen if r not in rows]
+    if unknown or not chosen:
+        raise UserError(f"Unknown row(s) {', '.join(unknown) or '(none given)'} in --rows. "
+                        f"Choose from: {', '.join(rows)} (comma-separated), or all.")
+    return [r for r in rows if r in chosen]
+
+
+def resolve_profile(args, profiles: Mapping[str, Profile]) -> Profile:
+    seeds = None
+    if args.seed is not None:
+        base = profiles[args.profile].seeds
+        seeds = tuple(args.seed + i for i in range(len(base)))
+    return select(profiles, args.profile, epochs=args.epochs, batch_size=args.batch_size,
+                  image_size=args.image_size, seeds=seeds)
+
+
+def default_dirs(paper_key: str, profile: Profile, synthetic: bool, args) -> tuple[Path, Path]:
+    """``(output_dir, work_dir)`` after applying the defaults."""
+    tag = f"synthetic-{profile.name}" if synthetic else profile.name
+    output = args.output_dir or (REPO_ROOT / "results" / paper_key if not synthetic
+                                 else REPO_ROOT / "results" / paper_key / tag)
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    work = args.work_dir or cache / "hep2repro" / paper_key / tag
+    return Path(output), Path(work)
+
+
+def keras_verbosity(args) -> int:
+    if args.verbose is not None:
+        return args.verbose
+    return 1 if sys.stdout.isatty() else 2
+
+
+def entry_point(main: Callable[[Sequence[str] | None], int]):
+    """Wraps a ``main(argv)`` so that a :class:`UserError` ends with its
+    message and exit status 2 instead of a traceback."""
+    @functools.wraps(main)
+    def wrapper(argv=None) -> int:
+        try:
+            return main(argv)
+        except UserError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("\ninterrupted: finished runs are saved; run the same command again "
+                  "to resume where it stopped.", file=sys.stderr)
+            return 130
+    return wrapper

@@ -1,0 +1,60 @@
+"""Figures for the results folders (matplotlib, written as PNG)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def confusion_matrix(cm: Sequence[Sequence[int]], class_names: Sequence[str], path: Path,
+                     title: str) -> Path:
+    """Row-normalised confusion matrix with counts; readable up to ~30 classes."""
+    cm = np.asarray(cm)
+    n = len(class_names)
+    norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    size = max(5.0, 0.42 * n + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), class_names, rotation=90 if n > 8 else 45,
+                  fontsize=8 if n > 12 else 10)
+    ax.set_yticks(range(n), class_names, fontsize=8 if n > 12 else 10)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    for i in range(n):
+        for j in range(n):
+            if cm[i, j]:
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center",
+                        fontsize=6 if n > 12 else 9,
+                        color="white" if norm[i, j] > 0.5 else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of true class")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path: Path,
+                    title: str, keys: Sequence[str] = ("loss", "val_loss")) -> Path:
+    """One panel per key (e.g. loss, val_loss, val_accuracy); one line per run."""
+    keys = [k for k in keys if any(k in h for h in histories.values())]
+    fig, axes = plt.subplots(1, max(len(keys), 1), figsize=(4.5 * max(len(keys), 1), 3.6),
+                             squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for label, history in histories.items():
+            if key in history:
+                ax.plot(np.arange(1, len(history[key]) + 1), history[key], label=label)
+        ax.set_title(key)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

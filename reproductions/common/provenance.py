@@ -1,0 +1,82 @@
+"""Where a number came from: code version, packages, hardware, time."""
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+_PACKAGES = ("tensorflow", "keras", "tensorflow-datasets", "numpy", "scikit-learn",
+             "pywavelets", "opencv-python-headless", "matplotlib")
+
+
+def git_commit() -> dict:
+    """The commit the code was run from, and whether the tree was dirty."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=10, check=False)
+    try:
+        head = git("rev-parse", "HEAD")
+        status = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.TimeoutExpired):
+        return {"commit": "unknown", "dirty": None}
+    if head.returncode != 0:
+        return {"commit": "unknown", "dirty": None}
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def package_versions() -> dict:
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def gpu_models() -> list[str]:
+    import tensorflow as tf  # only when a run is recorded
+    out = []
+    for device in tf.config.list_physical_devices("GPU"):
+        try:
+            details = tf.config.experimental.get_device_details(device)
+            out.append(details.get("device_name", device.name))
+        except Exception:  # noqa: BLE001 - best effort description
+            out.append(device.name)
+    return out
+
+
+def hardware() -> dict:
+    return {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "gpu": gpu_models(),
+            "platform": platform.platform()}
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def collect(command: list[str] | None = None) -> dict:
+    """Everything about this process that a result needs next to it."""
+    return {
+        **git_commit(),
+        "packages": package_versions(),
+        "hardware": hardware(),
+        "command": " ".join(command if command is not None else sys.argv),
+        "time": now(),
+    }

@@ -1,0 +1,213 @@
+"""Training with Keras ``fit``: seeded, deterministic on CPU, resumable.
+
+:func:`train` wires the callbacks every paper needs:
+
+- ``BackupAndRestore`` -- a run killed mid-way (even ``kill -9``) resumes at
+  the last finished epoch when the same command is run again;
+- :class:`BestWeights` -- keeps the weights with the lowest validation loss
+  (the papers' model selection) and, unlike ``ModelCheckpoint``, remembers
+  the best value across a resume, so a resumed run ends exactly where an
+  uninterrupted one would;
+- optional early stopping, ``CSVLogger`` and ``TensorBoard`` logs, Keras
+  progress bars, and a throughput meter.
+
+Data order and augmentation are stateless functions of (seed, epoch), see
+``reproductions.common.data.train_dataset``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from reproductions.common import data as data_lib
+
+
+def set_determinism(seed: int) -> None:
+    """Seeds Python, NumPy and TensorFlow and makes TF ops deterministic."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+class EpochCounter(keras.callbacks.Callback):
+    """Publishes the epoch about to start to the input pipeline, and re-keys
+    the model's random layers (dropout ...) by epoch.
+
+    Keras does not store ``SeedGenerator`` states in weight files, so after a
+    resume dropout would draw other masks than the uninterrupted run. Setting
+    each generator's counter to a function of the epoch makes the masks depend
+    only on (layer seed, epoch, step), like the data order.
+    """
+
+    def __init__(self, variable: tf.Variable):
+        super().__init__()
+        self.variable = variable
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.variable.assign(epoch)
+        for v in self.model.variables:
+            if v.name == "seed_generator_state":
+                v.assign(np.array([int(v.numpy()[0]), epoch << 24], dtype=v.dtype))
+
+
+class BestWeights(keras.callbacks.Callback):
+    """Saves the weights with the best ``monitor`` value; resumable.
+
+    The best value and epoch are kept in ``<path>.json`` next to the weights,
+    so that after an interruption the comparison continues against the true
+    best of the run.
+    """
+
+    def __init__(self, path: Path, monitor: str = "val_loss", mode: str = "min"):
+        super().__init__()
+        self.path = Path(path)
+        self.state_path = self.path.with_suffix(".json")
+        self.monitor = monitor
+        self.sign = 1.0 if mode == "min" else -1.0
+        self.best = np.inf
+        self.best_epoch = None
+
+    def on_train_begin(self, logs=None):
+        if self.state_path.exists() and self.path.exists():
+            state = json.loads(self.state_path.read_text())
+            self.best, self.best_epoch = state["best"], state["best_epoch"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise KeyError(f"BestWeights monitors {self.monitor!r}, which is not in "
+                           f"the logs ({sorted(logs or {})}); pass validation data.")
+        value = self.sign * float(value)
+        if value < self.best:
+            self.best, self.best_epoch = value, epoch
+            tmp = self.path.with_name("tmp_" + self.path.name)
+            self.model.save_weights(tmp)
+            tmp.replace(self.path)
+            self.state_path.write_text(json.dumps(
+                {"best": self.best, "best_epoch": epoch, "monitor": self.monitor}))
+
+
+class Throughput(keras.callbacks.Callback):
+    """Training images per second, from the first to the last batch of each
+    epoch (validation excluded)."""
+
+    def __init__(self, batch_size: int):
+        super().__init__()
+        self.batch_size = batch_size
+        self.per_epoch: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = None
+        self._images = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._start is None:
+            self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._images += self.batch_size
+        self._end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._start is not None and self._end > self._start:
+            self.per_epoch.append(self._images / (self._end - self._start))
+
+    def images_per_second(self) -> float:
+        # the first epoch pays for tracing; use the later ones when there are any
+        values = self.per_epoch[1:] or self.per_epoch
+        return float(np.median(values)) if values else float("nan")
+
+
+@dataclasses.dataclass
+class TrainOutcome:
+    history: dict            # metric -> list over all epochs (resumed ones too)
+    best_epoch: int | None
+    epochs: int
+    wall_time_s: float        # this process's share
+    train_images_per_s: float
+
+
+def read_history(csv_path: Path) -> dict:
+    """The CSV log as ``{column: [values]}``, one entry per epoch (the last
+    record wins when a resumed run logged an epoch twice)."""
+    import csv
+    if not csv_path.exists():
+        return {}
+    by_epoch = {}
+    with open(csv_path, newline="") as f:
+        for rec in csv.DictReader(f):
+            by_epoch[int(rec["epoch"])] = rec
+    history: dict = {}
+    for epoch in sorted(by_epoch):
+        for key, value in by_epoch[epoch].items():
+            if key != "epoch":
+                history.setdefault(key, []).append(float(value))
+    return history
+
+
+def train(model: keras.Model, train_split: data_lib.ArraySplit,
+          val_split: data_lib.ArraySplit, *, run_dir: Path, epochs: int, batch_size: int,
+          seed: int, augment: Callable | None = None, repeats=None,
+          samples_per_epoch: int | None = None, targets: Callable | None = None,
+          early_stopping_patience: int | None = None, tensorboard: bool = True,
+          verbose: int | str = "auto", extra_callbacks=()) -> TrainOutcome:
+    """Fits a compiled ``model`` and leaves it holding its best weights.
+
+    Re-running with the same ``run_dir`` resumes an interrupted fit. A fit
+    that already finished (``run_dir/done.json``) is not repeated: the best
+    weights are loaded and the stored outcome returned.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    best_path = run_dir / "best.weights.h5"
+    done_path = run_dir / "done.json"
+    if done_path.exists() and best_path.exists():
+        model.load_weights(best_path)
+        done = json.loads(done_path.read_text())
+        return TrainOutcome(read_history(run_dir / "history.csv"), done["best_epoch"],
+                            done["epochs"], 0.0, done["train_images_per_s"])
+    start = time.perf_counter()
+    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+    train_ds = data_lib.train_dataset(
+        train_split, batch_size=batch_size, seed=seed, epoch=epoch_var, augment=augment,
+        repeats=repeats, samples_per_epoch=samples_per_epoch, targets=targets)
+    val_ds = data_lib.eval_dataset(val_split, batch_size=batch_size, targets=targets)
+    best = BestWeights(best_path)
+    meter = Throughput(batch_size)
+    callbacks = [EpochCounter(epoch_var),
+                 keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+                 best, meter,
+                 keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True)]
+    if early_stopping_patience:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=early_stopping_patience))
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(
+            str(run_dir / "tensorboard"), write_graph=False, profile_batch=0))
+    callbacks += list(extra_callbacks)
+    model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks,
+              verbose=verbose, shuffle=False)  # the pipeline shuffles, statelessly
+    if best_path.exists():
+        model.load_weights(best_path)
+    history = read_history(run_dir / "history.csv")
+    epochs_run = len(next(iter(history.values()), []))
+    outcome = TrainOutcome(history, best.best_epoch, epochs_run,
+                           time.perf_counter() - start, meter.images_per_second())
+    done_path.write_text(json.dumps({"best_epoch": outcome.best_epoch,
+                                     "epochs": outcome.epochs,
+                                     "train_images_per_s": outcome.train_images_per_s}))
+    shutil.rmtree(run_dir / "backup", ignore_errors=True)
+    return outcome
+
+
+def predict_proba(model: keras.Model, split: data_lib.ArraySplit, batch_size: int):
+    """Model outputs on ``split`` (a list for multi-output models)."""
+    ds = tf.data.Dataset.from_tensor_slices(split.images).batch(batch_size)
+    return model.predict(ds, verbose=0)

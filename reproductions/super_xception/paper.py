@@ -1,0 +1,39 @@
+"""Table 1 of Swati, Sharma & Vig, transcribed from
+``../shared/papers/super_xception_swati2019.txt`` (test accuracy, %)."""
+from reproductions.common.paper import PaperSpec, Row, Table
+
+PAPER = PaperSpec(
+    key="super_xception",
+    title="Super-Xception: low-resolution chromosome classification",
+    citation=("Swati, M. Sharma, L. Vig. Automatic Classification of Low-Resolution "
+              "Chromosomal Images. (TCS Research)"),
+    source="super_xception_swati2019.txt",
+    dataset="bioimlab_chromosomes",
+    synthetic_dataset="synthetic_chromosomes",
+    tables=(
+        Table(
+            key="table1",
+            title="Table 1: test accuracy on BioImLab chromosomes (24 classes)",
+            metrics=("aca",),
+            rows=(
+                Row("deep_cnn", "Traditional Deep CNN [31]", {"aca": 87.50}),
+                Row("resnet50", "ResNet-50 [17]", {"aca": 87.64}),
+                Row("super_alexnet", "Super-AlexNet [7]", {"aca": 89.30}),
+                Row("super_resnet", "Super-ResNet", {"aca": 90.55}),
+                Row("xception", "Xception network [8]", {"aca": 91.80}),
+                Row("super_xception", "Super-Xception (proposed)", {"aca": 92.36}),
+            ),
+        ),
+        Table(
+            key="ablation",
+            title="Length-normalisation ablation (not in the paper; seed 0 only)",
+            metrics=("aca",),
+            rows=(
+                Row("super_xception_ln", "Super-Xception, length normalisation on", {}),
+                Row("super_xception_no_ln", "Super-Xception, length normalisation off", {}),
+            ),
+            note="The paper applies length normalisation to every image and reports "
+                 "no ablation; both rows are this suite's own runs.",
+        ),
+    ),
+)

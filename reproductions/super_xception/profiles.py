@@ -1,0 +1,43 @@
+"""The three profiles of the Super-Xception reproduction (data, not code)."""
+from reproductions.common.profiles import Profile
+
+PAPER_EPOCHS = {"deep_cnn": 150, "resnet50": 30, "super_alexnet": 100,
+                "super_resnet": 30, "xception": 50, "super_xception": 80}
+
+PROFILES = {
+    "smoke": Profile(
+        name="smoke",
+        description="seconds per row on a few images; checks that everything runs",
+        image_size=71, batch_size=8, epochs={"*": 1}, seeds=(0, 1),
+        multi_seed_rows=("xception",),
+        subset={"train": 48, "validation": 24, "test": 24},
+        reductions=("input upsampled to 71×71 instead of 227×227 (71 is Xception's minimum)",
+                    "1 epoch per row", "48 / 24 / 24 train / validation / test images",
+                    "2 seeds for Xception only"),
+        extra={"low_res": 50, "length_normalization": True}),
+    "cpu": Profile(
+        name="cpu",
+        description="the paper's protocol scaled to a 2-core CPU (~90 min for the table)",
+        image_size=72, batch_size=32,
+        epochs={"deep_cnn": 12, "resnet50": 3, "super_alexnet": 8, "super_resnet": 3,
+                "xception": 4, "super_xception": 4},
+        seeds=(0, 1, 2), multi_seed_rows=("deep_cnn", "xception", "super_xception"),
+        reductions=(
+            "50×50 inputs upsampled to 72×72 instead of 227×227 (about 10× less compute "
+            "per image; 72 is just above Xception's minimum of 71)",
+            "epochs cut from 150 / 30 / 100 / 30 / 50 / 80 (Deep CNN / ResNet-50 / "
+            "Super-AlexNet / Super-ResNet / Xception / Super-Xception) to "
+            "12 / 3 / 8 / 3 / 4 / 4",
+            "all 5,474 BioImLab images in karyotype-grouped splits instead of the paper's "
+            "unspecified 5,256-image subset"),
+        extra={"low_res": 50, "length_normalization": True}),
+    "paper": Profile(
+        name="paper",
+        description="the exact protocol of §5 (227×227, paper epochs); needs a GPU",
+        image_size=227, batch_size=32, epochs=PAPER_EPOCHS, seeds=(0, 1, 2),
+        multi_seed_rows=("deep_cnn", "xception", "super_xception"),
+        reductions=("batch size 32 (not stated in the paper)",
+                    "all 5,474 BioImLab images in karyotype-grouped splits instead of the "
+                    "paper's unspecified 5,256-image subset"),
+        extra={"low_res": 50, "length_normalization": True}),
+}
