@@ -437,8 +437,16 @@ def render_chromosome(rng: np.random.Generator, class_index, style=None):
     dist = np.sqrt(d2[np.arange(d2.shape[0]), nearest]).reshape(h, w)
     s_pix = s[nearest].reshape(h, w)
 
-    # Position along the whole chromosome (caps included), 0 = p terminal.
-    t_len = (s_pix + hw) / (core + 2 * hw)
+    # Position along the whole chromosome, 0 = p terminal, 1 = q terminal:
+    # in the rounded caps, continue along the end tangents.
+    along = s_pix.copy()
+    for end, sign in ((0, -1.0), (len(s) - 1, 1.0)):
+        nb = end + (1 if sign < 0 else -1)
+        tangent = (px[end] - px[nb]) / max(float(np.linalg.norm(px[end] - px[nb])), 1e-6)
+        at_end = (nearest == end).reshape(h, w)
+        proj = (xx - px[end, 0]) * tangent[0] + (yy - px[end, 1]) * tangent[1]
+        along = np.where(at_end, s[end] + sign * np.maximum(proj, 0), along)
+    t_len = np.clip((along + hw) / (core + 2 * hw), 0.0, 1.0)
     # Half-width profile: centromeric constriction + slightly tapered ends.
     cen = ci * (core + 2 * hw) - hw
     depth = rng.uniform(0.28, 0.42)
@@ -462,7 +470,7 @@ def render_chromosome(rng: np.random.Generator, class_index, style=None):
     body = body * (1.0 + 0.06 * _smooth_noise(rng, (h, w), 1.2))
 
     val = style["brightness"] * rng.uniform(0.88, 1.05) * body * cross * edge
-    val = val + rng.standard_normal((h, w)).astype(np.float32) * style["noise"] * edge
+    val = val + rng.standard_normal((h, w), dtype=np.float32) * style["noise"] * edge
     val = cv2.GaussianBlur(val.astype(np.float32), (0, 0), style["blur"])
     img = np.clip(np.rint(val), 0, 255).astype(np.uint8)
     img[img < 4] = 0  # black background, as in the real crops
