@@ -20,6 +20,8 @@ Public API
 - :func:`hep2_examples`, :func:`chromosome_examples` -- the example streams
   used by the builders (numpy arrays, 2-D images).
 - :func:`chromosome_class_profile` -- the fixed per-class parameters.
+- :func:`karyotype_classes`, :func:`is_male_karyotype` -- karyotype makeup.
+- :func:`png_bytes` -- the deterministic PNG encoding the builders store.
 """
 from __future__ import annotations
 
