@@ -162,3 +162,52 @@ def test_every_exported_layer_has_a_generic_case():
     }
     covered = {type(c.factory()).__name__ for c in CASES}
     assert exported <= covered, exported - covered
+
+
+
+def _stack_model():
+    """Every layer, some twice, in one small functional model (tiny sizes)."""
+    inputs = keras.Input((8, 8, 3))
+    x = L.SRResidual(filters=(4, 4))(inputs)
+    x = L.DRIBlock(4, 2, 4, 2, 3, 4, 2)(x)
+    x = L.SoftThreshold()(x)
+    x = L.DRIBlock(2, 2, 3, 1, 2, 2, 2)(x)
+    x = L.SoftThreshold(reduction=3)(x)
+    x = L.InceptionBlock(2, 2, 2, 1, 2, 2)(x)
+    x = L.InceptionBlock(3, 2, 3, 1, 2, 2, activation="prelu")(x)
+    pooled, argmax = L.MaxPoolingWithArgmax2D()(x)
+    x = L.MaxUnpooling2D()([pooled, argmax])
+    approx, details = L.WaveletTransform2D("db2", output_mode="details_sum")(x)
+    outputs = L.DilatedBlock(2, merge=None)(keras.layers.Concatenate()([approx, details]))
+    return keras.Model(inputs, outputs)
+
+
+def test_model_with_several_blocks_of_each_kind_round_trips(rng, tmp_path):
+    # sub-layers of different blocks share names (b1_1x1, fc1, ...): weights must not be mixed up
+    model = _stack_model()
+    model.set_weights([w + rng.normal(scale=0.1, size=w.shape).astype(w.dtype) ** 2 for w in model.get_weights()])
+    model.save(tmp_path / "stack.keras")
+    loaded = keras.models.load_model(tmp_path / "stack.keras")
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    x = _input(rng, 2, (8, 8, 3))
+    for a, b in zip(model(x, training=False), loaded(x, training=False)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_fit_runs_in_graph_mode(rng):
+    # model.fit traces the layers with tf.function and an unknown batch size (one batch: one trace)
+    inputs = keras.Input((8, 8, 1))
+    x = L.SRResidual(filters=(4, 4))(inputs)
+    x = L.DRIBlock(4, 2, 4, 2, 3, 4, 2)(x)
+    x = L.SoftThreshold()(x)
+    pooled, argmax = L.MaxPoolingWithArgmax2D()(x)
+    x = L.MaxUnpooling2D()([pooled, argmax, x])
+    approx, details = L.WaveletTransform2D("db2", "symmetric", output_mode="details_sum")(x)
+    x = L.DilatedBlock(2)(keras.layers.Concatenate()([approx, details]))
+    model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(x)))
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    before = [np.array(w) for w in model.trainable_weights]
+    history = model.fit(_input(rng, 4, (8, 8, 1)), rng.integers(0, 3, 4), batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert all(not np.array_equal(b, np.asarray(w)) for b, w in zip(before, model.trainable_weights))
