@@ -174,7 +174,8 @@ def dwt2(x, wavelet="haar", mode="periodization"):
     along the width axis, i.e. horizontal edges; ``cV`` the converse; ``cD``
     detail along both). Each output has shape ``(N, h, w, C)`` with
     ``h = ceil(H / 2)`` for ``periodization`` and ``floor((H + F - 1) / 2)``
-    otherwise (``F`` = filter length). Usable in ``tf.data`` pipelines.
+    otherwise (``F`` = filter length). Also usable in ``tf.data`` pipelines
+    (map it over batched elements).
     """
     _validate(wavelet, mode)
     return _unpack(_dwt2_packed(ops.convert_to_tensor(x), wavelet, mode))
