@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from reproductions.common import cli, data as data_lib, results
+from reproductions.common import cli, data as data_lib, provenance, results
 from reproductions.common.paper import PaperSpec
 from reproductions.common.profiles import Profile
 
@@ -61,6 +61,7 @@ def setup(paper: PaperSpec, profiles: Mapping[str, Profile], rows: Sequence[str]
     if add_arguments is not None:
         add_arguments(parser)
     args = parser.parse_args(argv)
+    provenance.git_commit()  # pin the code version this process runs
     profile = cli.resolve_profile(args, profiles)
     if adjust_profile is not None:  # paper-specific options that change the protocol
         profile = adjust_profile(args, profile)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import importlib.metadata
 import os
 import platform
@@ -15,8 +16,13 @@ _PACKAGES = ("tensorflow", "keras", "tensorflow-datasets", "numpy", "scikit-lear
              "pywavelets", "opencv-python-headless", "matplotlib")
 
 
+@functools.lru_cache(maxsize=None)
 def git_commit() -> dict:
-    """The commit the code was run from, and whether the tree was dirty."""
+    """The commit the code was run from, and whether the tree was dirty.
+
+    Read once per process (at the first call, made when a run starts), so a
+    commit made while a long run trains does not relabel its results.
+    """
     def git(*args):
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True,
                               text=True, timeout=10, check=False)
