@@ -35,8 +35,9 @@ def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profil
                         help="TFDS data dir for the prepared dataset "
                         "(default: TFDS's, ~/tensorflow_datasets)")
     parser.add_argument("--output-dir", type=Path,
-                        help=f"where tables and figures go (default: results/{paper_key}/, "
-                        f"or results/{paper_key}/synthetic-<profile>/ on synthetic data)")
+                        help=f"where tables and figures go (default: results/{paper_key}/ for "
+                        f"the cpu profile on real data, else results/{paper_key}/<profile>/ "
+                        f"or results/{paper_key}/synthetic-<profile>/)")
     parser.add_argument("--work-dir", type=Path,
                         help="checkpoints, logs and resume state (default: "
                         f"~/.cache/hep2repro/{paper_key}/<profile>)")
@@ -80,8 +81,12 @@ def resolve_profile(args, profiles: Mapping[str, Profile]) -> Profile:
 def default_dirs(paper_key: str, profile: Profile, synthetic: bool, args) -> tuple[Path, Path]:
     """``(output_dir, work_dir)`` after applying the defaults."""
     tag = f"synthetic-{profile.name}" if synthetic else profile.name
-    output = args.output_dir or (REPO_ROOT / "results" / paper_key if not synthetic
-                                 else REPO_ROOT / "results" / paper_key / tag)
+    # results/<paper>/ itself holds the committed cpu-profile results on the
+    # real data; every other kind of run gets its own sub-folder.
+    default = REPO_ROOT / "results" / paper_key
+    if tag != "cpu":
+        default = default / tag
+    output = args.output_dir or default
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     work = args.work_dir or cache / "hep2repro" / paper_key / tag
     return Path(output), Path(work)
