@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from reproductions.common.errors import UserError
+
+# Keep TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notices) out of
+# the commands' output unless the user asked for it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from reproductions.common.profiles import Profile, select
 from reproductions.common.provenance import REPO_ROOT
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from reproductions.common import cli, data as data_lib, provenance, results
+from reproductions.common import cli, provenance, results
 from reproductions.common.paper import PaperSpec
 from reproductions.common.profiles import Profile
 
@@ -27,7 +27,7 @@ class Context:
     paper: PaperSpec
     args: object
     profile: Profile
-    source: data_lib.DataSource
+    source: object  # reproductions.common.data.DataSource
     builder: object
     store: results.ResultsStore
     output_dir: Path
@@ -62,6 +62,7 @@ def setup(paper: PaperSpec, profiles: Mapping[str, Profile], rows: Sequence[str]
         add_arguments(parser)
     args = parser.parse_args(argv)
     provenance.git_commit()  # pin the code version this process runs
+    from reproductions.common import data as data_lib  # TensorFlow: after --help
     profile = cli.resolve_profile(args, profiles)
     if adjust_profile is not None:  # paper-specific options that change the protocol
         profile = adjust_profile(args, profile)
