@@ -102,6 +102,7 @@ def run_all(ctx: Context, jobs: Sequence[tuple[str, int, str]],
                 f"seed {seed}")
         record = run_one(row, seed, variant)
         ctx.store.add_run(record)
+        results.write_readme(ctx.store)  # partial tables are readable at once
         ctx.log(f"stored {row} seed {seed}: " + ", ".join(
             f"{t}/{r} " + ", ".join(f"{m}={v:.2f}" for m, v in vals.items())
             for t, rs in record["values"].items() for r, vals in rs.items()))
