@@ -58,3 +58,31 @@ def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def per_class_accuracy(values: Mapping[str, Sequence[float]], class_names: Sequence[str],
+                       path: Path, title: str) -> Path:
+    """Grouped bars: per-class accuracy (recall, in %) of one or more models.
+
+    ``values`` maps a model label to one value per class (``class_names``
+    order); each bar is annotated with its value.
+    """
+    n, m = len(class_names), max(len(values), 1)
+    width = 0.8 / m
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * n * max(1, m / 2) + 2), 3.8))
+    x = np.arange(n)
+    for i, (label, vals) in enumerate(values.items()):
+        bars = ax.bar(x + (i - (m - 1) / 2) * width, vals, width, label=label)
+        if m * n <= 40:
+            ax.bar_label(bars, fmt="%.1f", fontsize=6, padding=1)
+    ax.set_xticks(x, class_names, rotation=30 if n > 6 else 0)
+    ax.set_ylabel("accuracy of the class (%)")
+    lows = [v for vals in values.values() for v in vals]
+    ax.set_ylim(max(0.0, min(lows, default=0.0) - 10.0) if lows else 0.0, 101.0)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
