@@ -37,21 +37,23 @@ def step_length(total_iterations: int) -> int:
     return max(1, round(total_iterations / DECAYS))
 
 
-def learning_rate_schedule(steps_per_decay: int):
+def learning_rate_schedule(steps_per_decay: int, base_lr: float = BASE_LR):
+    """Caffe's ``step`` policy: ``base_lr · γ^floor(iteration / steps_per_decay)``."""
     import keras
     return keras.optimizers.schedules.ExponentialDecay(
-        BASE_LR, decay_steps=steps_per_decay, decay_rate=GAMMA, staircase=True)
+        base_lr, decay_steps=steps_per_decay, decay_rate=GAMMA, staircase=True)
 
 
-def compile_model(model, *, steps_per_decay: int) -> None:
+def compile_model(model, *, steps_per_decay: int, base_lr: float = BASE_LR,
+                  **compile_kwargs) -> None:
     """SGD with the step schedule and the joint loss of eq. 2; accuracy per head."""
     import keras
     model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate_schedule(steps_per_decay),
+        optimizer=keras.optimizers.SGD(learning_rate_schedule(steps_per_decay, base_lr),
                                        momentum=MOMENTUM),
         loss=["sparse_categorical_crossentropy"] * len(HEADS),
         loss_weights=list(LOSS_WEIGHTS),
-        metrics=[["accuracy"] for _ in HEADS])
+        metrics=[["accuracy"] for _ in HEADS], **compile_kwargs)
 
 
 def head_targets(label):

@@ -1,0 +1,160 @@
+"""python -m reproductions.dri — Tables 3(a), 3(b) and 4 of the Deep
+Residual Inception paper (Li & Shen, DLMIA 2017) on the I3A Task 1 cells.
+
+With no arguments: the smoke profile on the real I3A cells when
+../shared/data/i3a_task1 exists, otherwise on the embedded synthetic HEp-2
+cells (a few minutes on 2 CPU cores, marked "synthetic").
+``--manual-dir <I3A folder> --profile cpu`` reproduces the tables on the
+real data (~90 minutes on 2 cores); ``--profile paper`` is the exact
+protocol (290,000 iterations; needs a GPU).
+"""
+from __future__ import annotations
+
+import sys
+
+from reproductions.common import cli, experiment, metrics, results
+from reproductions.dri.paper import PAPER
+from reproductions.dri.profiles import PROFILES, ROWS
+
+NOTES = """## Reading of the paper (choices the text leaves open)
+
+Fig. 1 (the layer diagram) is not in the text; the design below follows GoogLeNet,
+whose Inception 3a/3b widths Table 1's blocks 1-1/1-2 copy, and is documented in
+`reproductions/dri/models.py`.
+
+- **Input**: each cell min-max scaled to [0, 1] (raw I3A values are low-dynamic-range)
+  and resized to 76×76 ("reshaped"; aspect ratio not kept, mask unused).
+- **Stem**: conv 7×7/2 ×64 → max pool 3×3/2 → conv 1×1 ×64 → conv 3×3 ×192, each
+  conv followed by BN → PReLU (GoogLeNet's stem without its second pooling and LRN):
+  stage 1 on 19×19 maps, stage 2 on 10×10, stage 3 on 5×5; max pooling 3×3/2
+  between stages.
+- **Heads**: FC1 / FC2 = GoogLeNet's auxiliary head with its strides (average pool
+  5×5/3 → conv 1×1 ×128 → FC*n*-0 1024 → dropout 0.7 → FC*n* softmax; 5×5 and 2×2
+  maps); FC3 = average pool 5×5 (global) → FC3 softmax, no dropout (the text gives
+  dropout for FC1-0 and FC2-0 only). PReLU after every hidden layer. DRI/SRI stage
+  outputs (pre-activation blocks) get BN → PReLU before a head.
+- **DRI block shortcuts**: parameter-free identity from each branch's 1×1 reduction,
+  zero-padded to the branch width (option A of He et al.); Table 1 as printed
+  (DRI 2-3's 1×1 "244").
+- **Inception baselines**: Table 1's widths with the paper's two changes undone (no
+  shortcuts, 5×5 branch ending at its 5×5 conv), conv → BN → PReLU. GoogLeNet had
+  no BN; it is kept so that Table 3(a) compares the DRI changes, not normalisation.
+- **Prediction** of every network (Tables 3(a) and 4): the sum of its three softmax
+  outputs (the paper's sum layer). Table 3(b) scores other sums of the DRI heads.
+- **Learning rate**: Caffe "step" policy, `0.001 · 0.79^floor(iter / step)`; the step
+  is not given: 10,000 iterations in the paper profile (29 decays over 290,000, final
+  rate ≈ 1.1e-6), the same 29 steps over shorter runs. SGD momentum 0.9, batch 24,
+  Glorot-uniform ("xavier") initialisation, loss 0.3·L1 + 0.3·L2 + L3.
+- **Augmentation**: each training cell in 20 rotated versions (18° apart; Golgi: 60,
+  6° apart) = Table 2's 192,540 images, rotated on the fly (bilinear, corners filled
+  with 0 = the dark background after min-max scaling); each epoch is a
+  permutation of (a prefix of) that set.
+- **Split**: `i3a_task1` config `dri`, stratified 64/16/20 % (8,701 / 2,176 / 2,719).
+- **Model selection**: weights of the epoch with the lowest validation loss (the
+  weighted joint loss).
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--no-export", action="store_true",
+                        help="do not save the summed-prediction DRI model "
+                        "(<work-dir>/dri-seed<seed>/dri_sum.keras)")
+
+
+@cli.entry_point
+def main(argv=None) -> int:
+    ctx = experiment.setup(PAPER, PROFILES, ROWS, argv, __doc__,
+                           synthetic_config="default", add_arguments=add_arguments)
+
+    # Heavy imports only once the arguments are known to be good.
+    import numpy as np
+    import tensorflow as tf
+
+    from reproductions.common import data as data_lib, training
+    from reproductions.dri import data, figures, models, protocol
+
+    profile = ctx.profile
+    extra = profile.extra
+    ctx.log("loading and preprocessing the splits")
+    split = data.load_splits(ctx.builder, profile)
+    class_names = split["train"].class_names
+    ctx.store.data["dataset"]["used"] = {k: len(v) for k, v in split.items()}
+    repeats = data.repeats(split["train"].labels, class_names, extra["copies"])
+    augment = data.rotation_augment(class_names, extra["copies"])
+    ctx.store.data["dataset"]["augmented_train"] = data.augmented_counts(
+        split["train"].labels, class_names, extra["copies"])
+    per_epoch = min(extra["samples_per_epoch"] or int(repeats.sum()), int(repeats.sum()))
+    steps_per_epoch = -(-per_epoch // profile.batch_size)
+
+    # First seed of every row first (an interrupted run already has whole
+    # tables), then the other seeds of the multi-seed rows.
+    jobs = [(row, seed, "") for row in ctx.rows for seed in profile.seeds_for(row)[:1]]
+    jobs += [(row, seed, "") for row in ctx.rows for seed in profile.seeds_for(row)[1:]]
+
+    def run_one(row: str, seed: int, variant: str) -> dict:
+        training.set_determinism(seed)
+        model = models.DRI(row, input_shape=(profile.image_size, profile.image_size, 1),
+                           classes=len(class_names))
+        epochs = profile.epochs_for(row)
+        iterations = epochs * steps_per_epoch
+        step = extra["steps_per_decay"] or protocol.step_length(iterations)
+        protocol.compile_model(model, steps_per_decay=step, base_lr=extra["base_lr"],
+                               run_eagerly=bool(extra.get("run_eagerly", False)))
+        run_dir = ctx.run_dir(row, seed, variant)
+        outcome = training.train(
+            model, split["train"], split["validation"], run_dir=run_dir, epochs=epochs,
+            batch_size=profile.batch_size, seed=seed, augment=augment, repeats=repeats,
+            samples_per_epoch=per_epoch, targets=protocol.head_targets,
+            verbose=ctx.verbose, tensorboard=not ctx.args.no_tensorboard)
+        outputs = training.predict_proba(model, split["test"], profile.batch_size)
+        labels = split["test"].labels
+        heads = {name: metrics.classification_metrics(
+                     labels, np.argmax(protocol.summed_predictions(outputs, hs), -1),
+                     class_names)
+                 for name, hs in {**{h: (h,) for h in models.HEADS},
+                                  **protocol.HEAD_SETS}.items()}
+        m = heads["dri_1_2_3"]  # FC1+FC2+FC3: every network's prediction
+        pct = lambda x: 100 * x  # noqa: E731
+        values = {"table3a": {row: {"mca": pct(m["mca"])}}}
+        if row in ("sri", "dri"):
+            values["table4"] = {row: {"mca": pct(m["mca"]), "aca": pct(m["aca"])}}
+        if row == "dri":
+            values["table3b"] = {key: {"mca": pct(heads[key]["mca"])}
+                                 for key in protocol.HEAD_SETS}
+        record_extra = {}
+        if row == "dri" and seed == profile.seeds[0]:
+            if not ctx.args.no_export:
+                path = models.export_inference_model(model, run_dir / "dri_sum.keras")
+                ctx.log(f"saved the summed-prediction DRI model to {path}")
+            # the training input pipeline alone, in this process, after training
+            probe = data_lib.train_dataset(
+                split["train"], batch_size=profile.batch_size, seed=seed,
+                epoch=tf.Variable(0, dtype=tf.int64), augment=augment, repeats=repeats,
+                samples_per_epoch=min(int(repeats.sum()), 51 * profile.batch_size),
+                targets=protocol.head_targets)
+            record_extra["pipeline_images_per_s"] = data_lib.pipeline_throughput(probe, 50)
+        return results.run_record(
+            row, seed, values, variant=variant, epochs=outcome.epochs,
+            best_epoch=outcome.best_epoch, wall_time_s=outcome.wall_time_s,
+            train_images_per_s=outcome.train_images_per_s, metrics=m,
+            head_metrics={k: {"mca": v["mca"], "aca": v["aca"]} for k, v in heads.items()},
+            history=outcome.history, parameters=model.count_params(),
+            iterations=iterations, steps_per_decay=step, **record_extra)
+
+    experiment.run_all(ctx, jobs, run_one)
+    figures.summary_figures(ctx, class_names)
+    notes = NOTES
+    params = {r["row"]: r["parameters"] for r in ctx.store.data["runs"] if "parameters" in r}
+    if params:
+        notes += "\n## Parameters\n\n| network | parameters |\n|---|---:|\n" + "".join(
+            f"| {figures.LABELS[row]} | {params[row]:,} |\n" for row in ROWS if row in params)
+    table = figures.per_class_table(ctx, class_names)
+    if table:
+        notes += ("\n## Per-class accuracy (%), test split, first seed, FC1+FC2+FC3\n\n"
+                  + table + "\n")
+    experiment.finish(ctx, notes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
