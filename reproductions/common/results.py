@@ -68,7 +68,9 @@ class ResultsStore:
                     and old.get("synthetic") == synthetic
                     and old.get("dataset", {}).get("name") == dataset.get("name")
                     and old.get("dataset", {}).get("config") == dataset.get("config"))
-            if same and old.get("profile") == self.data["profile"] and not force:
+            # compare as stored: JSON has turned the profile's tuples into lists
+            stored_profile = json.loads(json.dumps(self.data["profile"]))
+            if same and old.get("profile") == stored_profile and not force:
                 self.data["runs"] = old.get("runs", [])
                 self.data["extra"] = old.get("extra", {})
             elif not force:
