@@ -1,0 +1,183 @@
+"""results.json (schema, provenance, aggregation), README tables, the
+refusal to mix profiles, and resuming stored runs."""
+import dataclasses
+import json
+
+import pytest
+
+from reproductions.common import results
+from reproductions.common.errors import UserError
+from reproductions.common.paper import PaperSpec, Row, Table
+from reproductions.common.profiles import Profile
+
+PAPER = PaperSpec(
+    key="fake", title="Fake paper", citation="A. Author. Fake. 2024.",
+    source="fake.txt", dataset="fake_real", synthetic_dataset="fake_synth",
+    tables=(
+        Table(key="t1", title="Table 1: fake", metrics=("mca", "aca"), rows=(
+            Row("net", "The Net", {"mca": 90.0, "aca": 91.0}),
+            Row("other", "Other Net", {"mca": 80.0, "aca": 81.0}),
+            Row("theirs", "Someone else [3]", {"mca": 70.0, "aca": 71.5}, reproduced=False),
+        )),
+        Table(key="t2", title="Table 2: extra", metrics=("aca",), rows=(
+            Row("net_small", "The Net, small", {}),
+        ), note="Our own row."),
+    ))
+SMOKE = Profile(name="smoke", description="tiny run", image_size=8, batch_size=2,
+                epochs={"*": 1}, seeds=(0, 1, 2), multi_seed_rows=("net",),
+                reductions=("tiny images",))
+CPU = Profile(name="cpu", description="cpu run", image_size=16, batch_size=2,
+              epochs={"*": 2})
+DATASET = {"name": "fake_synth", "config": None, "splits": {"train": 10, "test": 4}}
+
+
+def _record(seed, mca, aca, row="net", variant=""):
+    return results.run_record(row, seed, {"t1": {row: {"mca": mca, "aca": aca}}},
+                              epochs=1, wall_time_s=2.0, train_images_per_s=5.0,
+                              variant=variant, best_epoch=0)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = results.ResultsStore(tmp_path / "out", PAPER, SMOKE, DATASET, synthetic=True)
+    for seed, (mca, aca) in enumerate([(88.0, 90.0), (90.0, 91.0), (92.0, 95.0)]):
+        s.add_run(_record(seed, mca, aca))
+    return s
+
+
+def test_run_record_has_run_and_provenance_fields():
+    run = _record(0, 1.0, 2.0)
+    for field in results.REQUIRED_RUN_FIELDS:
+        assert field in run
+    prov = run["provenance"]
+    for field in results.REQUIRED_PROVENANCE_FIELDS:
+        assert field in prov
+    assert len(prov["commit"]) == 40 or prov["commit"] == "unknown"
+    assert prov["packages"]["tensorflow"] and prov["packages"]["python"]
+    assert prov["hardware"]["cpu_count"] >= 1 and "cpu" in prov["hardware"]
+    assert isinstance(prov["hardware"]["gpu"], list)
+    assert prov["command"] and "T" in prov["time"]
+    assert run["best_epoch"] == 0  # extra fields are kept
+
+
+def test_results_json_schema(store):
+    data = json.loads(store.path.read_text())
+    for field in results.REQUIRED_TOP_FIELDS:
+        assert field in data
+    assert data["schema_version"] == results.SCHEMA_VERSION
+    assert data["paper"] == "fake" and data["profile"]["name"] == "smoke"
+    assert data["profile"]["reductions"] == ["tiny images"]
+    assert data["synthetic"] is True and data["note"] == results.SYNTHETIC_MARK
+    assert data["dataset"] == DATASET
+    assert [r["seed"] for r in data["runs"]] == [0, 1, 2]
+    assert results.check(store.path) == []
+
+
+def test_add_run_rejects_incomplete_and_replaces_same_key(store):
+    with pytest.raises(ValueError, match="provenance"):
+        store.add_run({"row": "net", "seed": 5, "values": {}, "wall_time_s": 1,
+                       "train_images_per_s": 1, "epochs": 1})
+    store.add_run(_record(1, 50.0, 50.0))
+    runs = json.loads(store.path.read_text())["runs"]
+    assert len(runs) == 3
+    assert [r["values"]["t1"]["net"]["mca"] for r in runs if r["seed"] == 1] == [50.0]
+
+
+def test_aggregate_mean_and_std_over_seeds(store):
+    agg = results.aggregate(PAPER, store.data["runs"])
+    mca = agg["t1"]["net"]["mca"]
+    assert mca["mean"] == pytest.approx(90.0)
+    assert mca["std"] == pytest.approx(2.0)  # sample std of 88, 90, 92
+    assert mca["n"] == 3 and mca["values"] == [88.0, 90.0, 92.0]
+    aca = agg["t1"]["net"]["aca"]
+    assert aca["mean"] == pytest.approx(92.0)
+    assert aca["std"] == pytest.approx(((4 + 1 + 9) / 2) ** 0.5)
+    assert "other" not in agg["t1"] and agg["t2"] == {}
+    assert results.format_value(mca) == "90.00 ± 2.00 (n=3)"
+    assert results.format_value({"mean": 1.234, "std": None, "n": 1}) == "1.23"
+    assert results.format_value(None) == "—"
+
+
+def test_readme_has_every_paper_row(store):
+    store.add_run(_record(0, 79.0, 80.25, row="other"))
+    path = results.write_readme(store, notes="## Notes\n\nhello notes")
+    text = path.read_text()
+    assert path == store.dir / "README.md"
+    assert results.SYNTHETIC_MARK.upper() in text
+    assert "| model | metric | paper | reproduced | delta | profile |" in text
+    lines = text.splitlines()
+    assert ("| The Net | MCA (%) | 90.00 | 90.00 ± 2.00 (n=3) | +0.00 | "
+            "smoke (synthetic) |") in lines
+    assert ("| The Net | ACA / accuracy (%) | 91.00 | 92.00 ± 2.65 (n=3) | +1.00 | "
+            "smoke (synthetic) |") in lines
+    assert "| Other Net | MCA (%) | 80.00 | 79.00 | -1.00 | smoke (synthetic) |" in lines
+    assert "| Other Net | ACA / accuracy (%) | 81.00 | 80.25 | -0.75 | smoke (synthetic) |" in lines
+    assert "| Someone else [3] | MCA (%) | 70.00 | not reproduced | — | — |" in lines
+    assert "| Someone else [3] | ACA / accuracy (%) | 71.50 | not reproduced | — | — |" in lines
+    assert "| The Net, small | ACA / accuracy (%) | — | — | — | smoke (synthetic) |" in lines
+    assert "### Table 1: fake" in text and "### Table 2: extra" in text and "Our own row." in text
+    assert "  - tiny images" in text
+    assert "train 10, test 4" in text
+    assert "hello notes" in text
+    # the runs table: one line per run with its commit
+    assert sum(1 for line in lines if line.startswith("| net | — |")) == 3
+    assert "| other | — | 0 | 1 | 0 |" in text
+
+
+def test_readme_without_results_shows_dashes(tmp_path):
+    s = results.ResultsStore(tmp_path, PAPER, CPU, {"name": "fake_real"}, synthetic=False)
+    text = results.write_readme(s).read_text()
+    assert "SYNTHETIC" not in text
+    assert "| The Net | MCA (%) | 90.00 | — | — | cpu |" in text.splitlines()
+    assert "### Runs" not in text
+
+
+def test_refuses_another_profile_without_force(store):
+    before = store.path.read_text()
+    with pytest.raises(UserError) as err:
+        results.ResultsStore(store.dir, PAPER, CPU, DATASET, synthetic=True)
+    message = str(err.value)
+    assert "--force" in message and "--output-dir" in message and "'smoke'" in message
+    with pytest.raises(UserError):  # same profile name, other dataset
+        results.ResultsStore(store.dir, PAPER, SMOKE, {"name": "fake_real"}, synthetic=False)
+    with pytest.raises(UserError):  # same name, other settings (e.g. an override)
+        results.ResultsStore(store.dir, PAPER, dataclasses.replace(SMOKE, batch_size=4),
+                             DATASET, synthetic=True)
+    assert store.path.read_text() == before
+    assert not (store.dir / "results.json.bak").exists()
+
+
+def test_force_replaces_and_keeps_a_backup(store):
+    before = store.path.read_text()
+    forced = results.ResultsStore(store.dir, PAPER, CPU, DATASET, synthetic=True, force=True)
+    assert forced.data["runs"] == []
+    assert (store.dir / "results.json.bak").read_text() == before
+    forced.add_run(_record(0, 1.0, 1.0))
+    data = json.loads(store.path.read_text())
+    assert data["profile"]["name"] == "cpu" and len(data["runs"]) == 1
+
+
+def test_reopening_with_the_same_profile_resumes_stored_runs(store):
+    store.set_extra("speed", {"x": 1.5})
+    again = results.ResultsStore(store.dir, PAPER, SMOKE, DATASET, synthetic=True)
+    assert len(again.data["runs"]) == 3
+    assert again.find_run("net", 2)["values"]["t1"]["net"]["mca"] == 92.0
+    assert again.find_run("net", 3) is None
+    assert again.find_run("net", 0, variant="ablation") is None
+    assert again.data["extra"] == {"speed": {"x": 1.5}}
+    again.add_run(_record(0, 60.0, 60.0, variant="ablation"))
+    assert again.find_run("net", 0, variant="ablation")["values"]["t1"]["net"]["aca"] == 60.0
+    assert again.find_run("net", 0)["values"]["t1"]["net"]["aca"] == 90.0
+
+
+def test_check_reports_missing_provenance(store):
+    data = json.loads(store.path.read_text())
+    del data["runs"][1]["provenance"]["commit"]
+    del data["runs"][2]["wall_time_s"]
+    store.path.write_text(json.dumps(data))
+    problems = results.check(store.path)
+    assert len(problems) == 2
+    assert any("run 1" in p and "'commit'" in p for p in problems)
+    assert any("run 2" in p and "'wall_time_s'" in p for p in problems)
+    store.path.write_text("{not json")
+    assert "unreadable" in results.check(store.path)[0]
