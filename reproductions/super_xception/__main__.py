@@ -107,7 +107,8 @@ def main(argv=None) -> int:
             model, split["train"], split["validation"],
             run_dir=ctx.run_dir(row, seed, variant), epochs=ctx.profile.epochs_for(row),
             batch_size=ctx.profile.batch_size, seed=seed, verbose=ctx.verbose,
-            tensorboard=not ctx.args.no_tensorboard)
+            tensorboard=not ctx.args.no_tensorboard,
+            bn_recalibration_images=ctx.profile.extra.get("bn_recalibration_images"))
         probs = training.predict_proba(model, split["test"], ctx.profile.batch_size)
         m = metrics.classification_metrics(split["test"].labels, np.argmax(probs, -1),
                                            class_names)
