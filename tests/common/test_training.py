@@ -1,0 +1,121 @@
+"""common.training.train: the same run twice gives the same numbers, a run
+killed with SIGKILL after epoch 1 resumes to exactly the uninterrupted result,
+and a finished run is not trained again."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.common import _resume_script as script
+
+SCRIPT = Path(script.__file__)
+KILL_AFTER = 1
+
+
+def _launch(run_dir, *extra):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen([sys.executable, str(SCRIPT), str(run_dir), *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory):
+    """A subprocess training run that kills itself after epoch 1; started
+    first so that it overlaps the in-process runs."""
+    run_dir = tmp_path_factory.mktemp("resume") / "run"
+    proc = _launch(run_dir, "--kill-after-epoch", str(KILL_AFTER))
+    yield run_dir, proc
+    if proc.poll() is None:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def reference(killed, tmp_path_factory):
+    """The uninterrupted run, in-process."""
+    run_dir = tmp_path_factory.mktemp("reference") / "run"
+    model, outcome = script.run(run_dir)
+    return run_dir, model.get_weights(), outcome
+
+
+def _assert_same_weights(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=0, atol=1e-6)
+
+
+def _assert_same_history(a, b):
+    assert sorted(a) == sorted(b)
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=0, atol=1e-6, err_msg=key)
+
+
+def test_reference_run(reference):
+    run_dir, _, outcome = reference
+    assert outcome.epochs == script.EPOCHS
+    assert len(outcome.history["val_loss"]) == script.EPOCHS
+    assert outcome.best_epoch == int(np.argmin(outcome.history["val_loss"]))
+    assert (run_dir / "done.json").exists() and (run_dir / "best.weights.h5").exists()
+    assert not (run_dir / "backup").exists()  # cleaned up once finished
+    assert outcome.wall_time_s > 0 and outcome.train_images_per_s > 0
+
+
+def test_same_run_twice_is_identical(reference, tmp_path):
+    _, weights, outcome = reference
+    model, again = script.run(tmp_path / "run")
+    np.testing.assert_equal(model.get_weights(), weights)  # bit-identical
+    assert again.history == outcome.history
+    assert again.best_epoch == outcome.best_epoch
+
+
+def test_killed_run_resumes_to_the_uninterrupted_result(killed, reference):
+    run_dir, proc = killed
+    _, weights, outcome = reference
+    stdout, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == -signal.SIGKILL, stderr
+    # the kill left a half-finished run: 2 epochs logged, a backup, not done
+    with open(run_dir / "history.csv") as f:
+        assert len(f.read().strip().splitlines()) == 1 + KILL_AFTER + 1
+    assert (run_dir / "backup").is_dir() and not (run_dir / "done.json").exists()
+    best_before = json.loads((run_dir / "best.weights.json").read_text())
+    assert best_before["best_epoch"] <= KILL_AFTER
+
+    # the test is only meaningful if the true best epoch falls before the kill
+    # and a later epoch is worse: a BestWeights that forgot its best on resume
+    # would then keep a later epoch
+    assert outcome.best_epoch <= KILL_AFTER
+    assert max(outcome.history["val_loss"][KILL_AFTER + 1:]) > min(outcome.history["val_loss"])
+
+    resumed = _launch(run_dir)  # the same command again
+    stdout, stderr = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, stderr
+    result = json.loads((run_dir / "outcome.json").read_text())
+    assert result["epochs"] == script.EPOCHS
+    _assert_same_history(result["history"], outcome.history)
+    assert result["best_epoch"] == outcome.best_epoch
+    with np.load(run_dir / "final_weights.npz") as final:
+        _assert_same_weights([final[f"arr_{i}"] for i in range(len(final.files))], weights)
+    done = json.loads((run_dir / "done.json").read_text())
+    assert done["best_epoch"] == outcome.best_epoch
+    assert not (run_dir / "backup").exists()
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
+def test_finished_run_is_not_trained_again(reference):
+    run_dir, weights, outcome = reference
+    history_csv = (run_dir / "history.csv").read_text()
+    start = time.perf_counter()
+    model, again = script.run(run_dir)
+    elapsed = time.perf_counter() - start
+    assert again.wall_time_s == 0.0  # the stored outcome, not a new fit
+    assert elapsed < 30
+    assert (run_dir / "history.csv").read_text() == history_csv
+    np.testing.assert_equal(model.get_weights(), weights)
+    assert again.history == outcome.history and again.best_epoch == outcome.best_epoch
+    assert again.train_images_per_s == pytest.approx(outcome.train_images_per_s)
