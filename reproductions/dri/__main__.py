@@ -50,6 +50,10 @@ whose Inception 3a/3b widths Table 1's blocks 1-1/1-2 copy, and is documented in
   with 0 = the dark background after min-max scaling); each epoch is a
   permutation of (a prefix of) that set.
 - **Split**: `i3a_task1` config `dri`, stratified 64/16/20 % (8,701 / 2,176 / 2,719).
+- **Batch normalisation**: Keras layers; their moving averages use momentum 0.99 in
+  the paper profile and 0.9 in the short ones (see `reproductions/dri/profiles.py`:
+  Keras' average starts at 0/1 and needs many iterations to forget it; Caffe's is
+  bias-corrected).
 - **Model selection**: weights of the epoch with the lowest validation loss (the
   weighted joint loss).
 """
@@ -94,7 +98,7 @@ def main(argv=None) -> int:
     def run_one(row: str, seed: int, variant: str) -> dict:
         training.set_determinism(seed)
         model = models.DRI(row, input_shape=(profile.image_size, profile.image_size, 1),
-                           classes=len(class_names))
+                           classes=len(class_names), bn_momentum=extra["bn_momentum"])
         epochs = profile.epochs_for(row)
         iterations = epochs * steps_per_epoch
         step = extra["steps_per_decay"] or protocol.step_length(iterations)

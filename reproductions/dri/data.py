@@ -23,9 +23,7 @@ import numpy as np
 
 from reproductions.common import augment as augment_lib
 from reproductions.common import data as data_lib
-
-#: Copies per class (§3.2): Golgi every 6°, the others every 18°.
-PAPER_COPIES = {"golgi": 60, "*": 20}
+from reproductions.dri.paper import ROTATION_COPIES as PAPER_COPIES
 FILL_VALUE = 0.0
 
 

@@ -119,17 +119,28 @@ def _prelu(name, spatial=True):
                               shared_axes=[1, 2] if spatial else None, name=name)
 
 
-def _conv_bn_prelu(x, kernel, filters, stride, name):
+def _conv_bn_prelu(x, kernel, filters, stride, name, bn_momentum):
     x = keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
                             kernel_initializer="glorot_uniform", name=name)(x)
-    x = keras.layers.BatchNormalization(name=name + "_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=bn_momentum, name=name + "_bn")(x)
     return _prelu(name + "_prelu")(x)
 
 
-def _norm(x, name):
+def _norm(x, name, bn_momentum):
     """BN → PReLU on a pre-activation stage output before it is used."""
-    x = keras.layers.BatchNormalization(name=name + "_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=bn_momentum, name=name + "_bn")(x)
     return _prelu(name + "_prelu")(x)
+
+
+def _inception_block(block, batch_norm, bn_momentum, name):
+    layer = repro_layers.InceptionBlock(**inception_config(block), activation="prelu",
+                                        batch_norm=batch_norm, name=name)
+    # InceptionBlock has no bn_momentum argument; its BN layers read the
+    # attribute at call time (not saved in the config: a reloaded model keeps
+    # the trained statistics but would continue training with 0.99).
+    for bn in layer.norms.values():
+        bn.momentum = bn_momentum
+    return layer
 
 
 def _aux_head(x, index, classes, activation):
@@ -148,7 +159,8 @@ def _aux_head(x, index, classes, activation):
 def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
         classes: int = 6, pooling: str | None = None,
         classifier_activation: str | None = "softmax", shortcut: str = "zero_pad",
-        inception_batch_norm: bool = True, name: str | None = None) -> keras.Model:
+        inception_batch_norm: bool = True, bn_momentum: float = 0.99,
+        name: str | None = None) -> keras.Model:
     """Builds one of the four networks (see the module docstring).
 
     Args:
@@ -156,12 +168,14 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
       include_top: the three classifier heads (outputs ``[fc1, fc2, fc3]``);
         otherwise the trunk's last feature map.
       input_shape: ``(H, W, C)``; the paper uses 76×76×1. Smaller inputs work
-        down to 47×47 (the 5×5/3 pooling of FC2 needs 5×5 maps).
+        down to 33×33 (the 5×5/3 pooling of FC2 needs 5×5 maps after stage 2).
       classes: classes of every head.
       pooling: with ``include_top=False``: ``None``, ``"avg"`` or ``"max"``.
       classifier_activation: of the three heads (``None``: logits).
       shortcut: DRI-block shortcut, ``"zero_pad"`` (default) or ``"projection"``.
       inception_batch_norm: batch normalisation in the Inception modules.
+      bn_momentum: of every batch normalisation's moving statistics (Keras
+        default 0.99; short runs need less, see ``reproductions/dri/profiles.py``).
       name: model name (default: the variant).
     """
     _check_variant(variant)
@@ -171,7 +185,7 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs
     for i, (kernel, filters, stride) in enumerate(STEM, start=1):
-        x = _conv_bn_prelu(x, kernel, filters, stride, f"stem_conv{i}")
+        x = _conv_bn_prelu(x, kernel, filters, stride, f"stem_conv{i}", bn_momentum)
         if i == 1:
             x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
     stage_outputs = []
@@ -182,15 +196,15 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
             tag = block.replace("-", "_")
             if preact:
                 x = repro_layers.DRIBlock(**repro_layers.DRI_TABLE1[block], shortcut=shortcut,
-                                          prelu_init=PRELU_INIT, name=f"dri_{tag}")(x)
+                                          prelu_init=PRELU_INIT, bn_momentum=bn_momentum,
+                                          name=f"dri_{tag}")(x)
             else:
-                x = repro_layers.InceptionBlock(**inception_config(block), activation="prelu",
-                                                batch_norm=inception_batch_norm,
-                                                name=f"inception_{tag}")(x)
+                x = _inception_block(block, inception_batch_norm, bn_momentum,
+                                     f"inception_{tag}")(x)
         stage_outputs.append(x)
     name = name or variant
     if not include_top:
-        x = _norm(x, "stage3_out") if preact else x
+        x = _norm(x, "stage3_out", bn_momentum) if preact else x
         if pooling == "avg":
             x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
         elif pooling == "max":
@@ -199,7 +213,7 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
     heads = []
     for s, features in enumerate(stage_outputs, start=1):
         if preact:
-            features = _norm(features, f"stage{s}_out")
+            features = _norm(features, f"stage{s}_out", bn_momentum)
         if s < 3:
             heads.append(_aux_head(features, s, classes, classifier_activation))
         else:

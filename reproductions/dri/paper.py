@@ -8,6 +8,8 @@ TABLE2_I3A = (2494, 2831, 2598, 2741, 2208, 724)
 TABLE2_TRAINING = (1596, 1812, 1663, 1754, 1413, 463)
 TABLE2_AUGMENTED = (31920, 36240, 33260, 35080, 28260, 27780)
 TABLE2_AUGMENTED_TOTAL = 192540
+#: §3.2: rotated versions per class -- Golgi every 6° (60), the others every 18° (20).
+ROTATION_COPIES = {"golgi": 60, "*": 20}
 
 PAPER = PaperSpec(
     key="dri",

@@ -1,0 +1,1 @@
+"""Tests of reproductions.dri (Li & Shen 2017)."""

@@ -1,0 +1,43 @@
+"""The profiles as data: keys, iteration arithmetic, seeds, reductions."""
+import math
+
+import pytest
+
+from reproductions.dri import paper
+from reproductions.dri.profiles import PROFILES, ROWS
+
+KEYS = {"copies", "samples_per_epoch", "steps_per_decay", "base_lr", "bn_momentum"}
+
+
+def iterations(profile):
+    per_epoch = profile.extra["samples_per_epoch"] or paper.TABLE2_AUGMENTED_TOTAL
+    return profile.epochs_for("dri") * math.ceil(per_epoch / profile.batch_size)
+
+
+@pytest.mark.parametrize("name", ["smoke", "cpu", "paper"])
+def test_profile_is_complete(name):
+    profile = PROFILES[name]
+    assert KEYS <= set(profile.extra)
+    assert profile.extra["copies"] == paper.ROTATION_COPIES
+    assert profile.extra["base_lr"] == 1e-3
+    assert profile.image_size == 76
+    assert profile.reductions
+    assert set(profile.multi_seed_rows) <= set(ROWS)
+
+
+def test_paper_profile_is_the_paper_protocol():
+    profile = PROFILES["paper"]
+    assert profile.batch_size == 24 and profile.subset == {}
+    assert profile.extra["samples_per_epoch"] is None  # the whole augmented set
+    assert iterations(profile) == 36 * 8023 == 288_828  # ≈ 290,000
+    assert profile.extra["steps_per_decay"] == 10_000
+    assert profile.seeds_for("dri") == profile.seeds_for("inception") == (0, 1, 2)
+
+
+def test_cpu_profile_budget():
+    profile = PROFILES["cpu"]
+    assert profile.batch_size == 24
+    assert iterations(profile) == 500
+    assert profile.seeds_for("dri") == profile.seeds_for("inception") == (0, 1, 2)
+    assert profile.seeds_for("sri") == profile.seeds_for("shallow_inception") == (0,)
+    assert profile.subset.get("test") is None  # the whole test split
