@@ -137,10 +137,12 @@ class Throughput(keras.callbacks.Callback):
 
 
 def _batch_norm_layers(layer):
-    for sub in getattr(layer, "layers", []):
+    """Every BatchNormalization below ``layer``, including those inside custom
+    layers that hold sublayers as attributes (``layers.DRIBlock`` ...), which
+    ``Model.layers`` does not list."""
+    for sub in layer._flatten_layers(include_self=False, recursive=True):
         if isinstance(sub, keras.layers.BatchNormalization):
             yield sub
-        yield from _batch_norm_layers(sub)
 
 
 def recalibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int) -> int:

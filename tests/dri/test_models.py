@@ -164,3 +164,14 @@ def test_include_top_false_and_errors():
         models.DRI("resnet")
     with pytest.raises(ValueError, match="pooling"):
         models.DRI("dri", include_top=False, pooling="sum")
+
+
+def test_batch_norm_recalibration_reaches_the_blocks():
+    """common.training.recalibrate_batch_norm also re-estimates the BN layers
+    inside DRIBlock / InceptionBlock (sublayers that ``Model.layers`` hides)."""
+    from reproductions.common import training
+    model = models.DRI("sri", input_shape=(40, 40, 1))
+    norms = batch_norms(model)
+    images = np.random.default_rng(3).random((6, 40, 40, 1), dtype=np.float32)
+    assert training.recalibrate_batch_norm(model, images, batch_size=3) == len(norms) == 34
+    assert all(float(np.abs(bn.moving_mean.numpy()).max()) > 0 for bn in norms)
