@@ -1,0 +1,78 @@
+"""``python -m reproductions.super_xception`` end to end: smoke profile on the
+embedded synthetic chromosomes (Deep CNN, Super-Xception and the
+length-normalisation ablation), then the same command again, which must find
+every run stored and train nothing."""
+import json
+
+from reproductions.common import results
+from reproductions.super_xception.paper import PAPER
+from tests.super_xception.conftest import run_main, smoke_argv
+
+EXPECTED_RUNS = {("deep_cnn", 0, ""), ("super_xception", 0, ""), ("super_xception", 0, "no_ln")}
+
+
+def _runs(path):
+    return {(r["row"], r["seed"], r.get("variant", "")): r
+            for r in json.loads(path.read_text())["runs"]}
+
+
+def test_smoke_run_writes_results_readme_and_figures(smoke_run):
+    assert smoke_run["status"] == 0, smoke_run["stdout"]
+    out = smoke_run["output"]
+    assert "SYNTHETIC DATA" in smoke_run["stdout"]
+    path = out / "results.json"
+    data = json.loads(path.read_text())
+    assert data["paper"] == "super_xception" and data["profile"]["name"] == "smoke"
+    assert data["synthetic"] is True and data["note"] == results.SYNTHETIC_MARK
+    assert data["dataset"]["name"] == "synthetic_chromosomes"
+    assert data["dataset"]["used"] == {"train": 48, "validation": 24, "test": 24}
+    assert results.check(path) == []
+    runs = _runs(path)
+    assert set(runs) == EXPECTED_RUNS
+    assert set(runs["deep_cnn", 0, ""]["values"]["table1"]) == {"deep_cnn"}
+    sx = runs["super_xception", 0, ""]
+    assert set(sx["values"]) == {"table1", "ablation"}
+    assert sx["values"]["ablation"]["super_xception_ln"]["aca"] == \
+        sx["values"]["table1"]["super_xception"]["aca"]
+    assert set(runs["super_xception", 0, "no_ln"]["values"]) == {"ablation"}
+    for run in runs.values():
+        assert run["epochs"] == 1 and len(run["history"]["val_loss"]) == 1
+        cm = run["metrics"]["confusion_matrix"]
+        assert len(cm) == 24 and all(len(r) == 24 for r in cm)
+        assert sum(map(sum, cm)) == 24  # the test subset
+        aca = next(iter(next(iter(run["values"].values())).values()))["aca"]
+        assert aca == 100 * run["metrics"]["aca"]
+        assert run["train_images_per_s"] > 0 and run["wall_time_s"] > 0
+    assert sx["parameters"] == runs["super_xception", 0, "no_ln"]["parameters"]
+
+    readme = (out / "README.md").read_text()
+    assert results.SYNTHETIC_MARK.upper() in readme
+    for row in PAPER.table("table1").rows + PAPER.table("ablation").rows:
+        assert f"| {row.label} |" in readme
+    lines = readme.splitlines()
+    resnet = next(line for line in lines if line.startswith("| ResNet-50 [17] |"))
+    assert resnet.endswith("| 87.64 | — | — | smoke (synthetic) |")  # not run
+    sx_line = next(line for line in lines if line.startswith("| Super-Xception (proposed) |"))
+    assert f"{sx['values']['table1']['super_xception']['aca']:.2f}" in sx_line
+    for name in ("sr_examples.png", "confusion_super_xception.png", "training_curves.png"):
+        png = (out / name).read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 5000, name
+        assert f"]({name})" in readme
+    for run_dir in ("deep_cnn-seed0", "super_xception-seed0", "super_xception-no_ln-seed0"):
+        assert (smoke_run["work"] / run_dir / "done.json").exists()
+
+
+def test_same_command_again_trains_nothing(smoke_run, monkeypatch):
+    from reproductions.common import training
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a stored run was trained again")
+
+    monkeypatch.setattr(training, "train", no_training)
+    before = (smoke_run["output"] / "results.json").read_text()
+    status, stdout, seconds = run_main(smoke_argv(smoke_run))
+    assert status == 0
+    assert "3 of 3 runs already stored" in stdout
+    assert "run 1/" not in stdout
+    assert (smoke_run["output"] / "results.json").read_text() == before
+    assert seconds < smoke_run["seconds"]
