@@ -48,7 +48,8 @@ def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path
     for ax, key in zip(axes[0], keys):
         for label, history in histories.items():
             if key in history:
-                ax.plot(np.arange(1, len(history[key]) + 1), history[key], label=label)
+                ax.plot(np.arange(1, len(history[key]) + 1), history[key], label=label,
+                        marker="o" if len(history[key]) < 12 else None, markersize=3)
         ax.set_title(key)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
@@ -69,7 +70,7 @@ def per_class_accuracy(values: Mapping[str, Sequence[float]], class_names: Seque
     """
     n, m = len(class_names), max(len(values), 1)
     width = 0.8 / m
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * n * max(1, m / 2) + 2), 3.8))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * n * m + 2.5), 3.8))
     x = np.arange(n)
     for i, (label, vals) in enumerate(values.items()):
         bars = ax.bar(x + (i - (m - 1) / 2) * width, vals, width, label=label)

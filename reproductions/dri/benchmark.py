@@ -40,6 +40,26 @@ def measure(variant: str, *, batches: int = 10, batch_size: int = 24, image_size
     return images / (time.perf_counter() - start), images / cpu_s
 
 
+def measure_inference(variant: str, *, batches: int = 10, batch_size: int = 24,
+                      image_size: int = 76, classes: int = 6, seed: int = 0):
+    """Like :func:`measure` for ``model.predict_on_batch`` (validation, test)."""
+    import numpy as np
+
+    from reproductions.dri import models
+
+    model = models.DRI(variant, input_shape=(image_size, image_size, 1), classes=classes)
+    x = np.random.default_rng(seed).random((batch_size, image_size, image_size, 1),
+                                           dtype=np.float32)
+    for _ in range(2):
+        model.predict_on_batch(x)
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(batches):
+        model.predict_on_batch(x)
+    images = batches * batch_size
+    cpu_s = (time.process_time() - cpu) / (os.cpu_count() or 1)
+    return images / (time.perf_counter() - start), images / cpu_s
+
+
 def main(argv=None) -> int:
     from reproductions.dri.models import VARIANTS
     parser = argparse.ArgumentParser(prog="python -m reproductions.dri.benchmark",
@@ -48,6 +68,8 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=24)
     parser.add_argument("--image-size", type=int, default=76)
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--inference", action="store_true",
+                        help="also measure predict_on_batch (validation / test cost)")
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.2f}")
     for variant in args.variants.split(","):
@@ -56,6 +78,12 @@ def main(argv=None) -> int:
         print(f"{variant:18s} {wall:7.1f} train images/s wall clock "
               f"({1000 / wall:.1f} ms/image); {cpu:7.1f} from CPU time "
               f"(load average now {os.getloadavg()[0]:.2f})", flush=True)
+        if args.inference:
+            wall, cpu = measure_inference(variant, batches=args.batches,
+                                          batch_size=args.batch_size,
+                                          image_size=args.image_size)
+            print(f"{'':18s} {wall:7.1f} inference images/s wall clock; {cpu:7.1f} from "
+                  "CPU time", flush=True)
     return 0
 
 

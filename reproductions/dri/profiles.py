@@ -22,6 +22,19 @@
 from reproductions.common.profiles import Profile
 from reproductions.dri.paper import ROTATION_COPIES as PAPER_COPIES
 
+# cpu-profile budget (``python -m reproductions.dri.benchmark --inference``,
+# batch 24, 76×76, shared 2-core Xeon @ 2.5 GHz at load average ~4.5, i.e.
+# about one core for us): train images/s on the wall clock / from CPU time
+# (≈ the machine alone with perfect 2-thread scaling) -- DRI 9.3–11.7 / 22–23,
+# Inception 18.4 / 37–38, SRI 20–21 / 40–42, Shallow Inception 31–33 / 63–73;
+# inference 37.5 / 98, 69 / 140, 90 / 181, 97 / 271. Taking 0.75 × the CPU-time
+# figures for the machine alone (DRI 17, Inception 28, SRI 31, Shallow 55
+# train; 74 / 105 / 135 / 200 inference): 12,000 training images per run ×
+# (3/17 + 3/28 + 1/31 + 1/55) s = 67 min; 8 × (2,719 test + 4 × 360
+# validation) images at inference = 6 min; graph tracing ~30 s per run = 4 min;
+# loading, export, pipeline probe, figures ~1 min: ≈ 78 min. At today's load
+# (wall-clock figures) the same run takes about 2 h 10 min. One epoch is a
+# quarter of the training: ``--epochs 3`` / ``--epochs 5`` scale it.
 ROWS = ("shallow_inception", "sri", "inception", "dri")
 MULTI_SEED_ROWS = ("inception", "dri")
 
