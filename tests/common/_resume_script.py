@@ -27,6 +27,7 @@ from reproductions.common import training
 EPOCHS = 4
 BATCH = 8
 CLASSES = 3
+BN_IMAGES = 12  # BatchNorm statistics re-estimated after every epoch
 
 
 def make_splits():
@@ -51,7 +52,9 @@ def make_splits():
 
 def make_model():
     inputs = keras.Input((12, 12, 1))
-    x = keras.layers.Conv2D(6, 3, activation="relu")(inputs)
+    x = keras.layers.Conv2D(6, 3)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Activation("relu")(x)
     x = keras.layers.MaxPooling2D(2)(x)
     x = keras.layers.Flatten()(x)
     x = keras.layers.Dropout(0.3)(x)
@@ -86,7 +89,8 @@ def run(run_dir, kill_after_epoch: int | None = None):
     extra = [] if kill_after_epoch is None else [KillAfterEpoch(kill_after_epoch)]
     outcome = training.train(model, train_split, val_split, run_dir=Path(run_dir),
                              epochs=EPOCHS, batch_size=BATCH, seed=0, augment=augment,
-                             tensorboard=False, verbose=0, extra_callbacks=extra)
+                             tensorboard=False, verbose=0, extra_callbacks=extra,
+                             bn_recalibration_images=BN_IMAGES)
     return model, outcome
 
 

@@ -119,3 +119,24 @@ def test_finished_run_is_not_trained_again(reference):
     np.testing.assert_equal(model.get_weights(), weights)
     assert again.history == outcome.history and again.best_epoch == outcome.best_epoch
     assert again.train_images_per_s == pytest.approx(outcome.train_images_per_s)
+
+
+def test_recalibrate_batch_norm_averages_batch_statistics():
+    import keras
+
+    from reproductions.common import training
+
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.BatchNormalization(momentum=0.99)(inputs))
+    images = np.random.default_rng(0).normal(5.0, 2.0, (10, 3)).astype(np.float32)
+    assert training.recalibrate_batch_norm(model, images, batch_size=4) == 1
+    bn = model.layers[-1]
+    batches = [images[0:4], images[4:8], images[8:10]]
+    # every batch weighs the same: the cumulative mean of batch statistics
+    np.testing.assert_allclose(bn.moving_mean.numpy(),
+                               np.mean([b.mean(0) for b in batches], 0), rtol=1e-5)
+    np.testing.assert_allclose(bn.moving_variance.numpy(),
+                               np.mean([b.var(0) for b in batches], 0), rtol=1e-4)
+    assert bn.momentum == 0.99  # restored
+    assert training.recalibrate_batch_norm(keras.Sequential([keras.Input((3,))]),
+                                           images, 4) == 0
