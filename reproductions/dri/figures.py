@@ -82,3 +82,18 @@ def per_class_table(ctx, class_names) -> str:
             f"{100 * run['metrics']['per_class'][c]['recall']:.2f}"
             for run in runs.values()) + " |")
     return "\n".join(lines)
+
+
+def head_table(ctx) -> str:
+    """Markdown: test MCA (%) of each head and sum of heads, per row (first
+    seed) -- Table 3(b) for every network."""
+    runs = {row: r for row, r in first_runs(ctx).items() if "head_metrics" in r}
+    if not runs:
+        return ""
+    combos = list(next(iter(runs.values()))["head_metrics"])
+    lines = ["| prediction | " + " | ".join(LABELS.get(r, r) for r in runs) + " |",
+             "|---|" + "---:|" * len(runs)]
+    for combo in combos:
+        lines.append(f"| {combo.upper()} | " + " | ".join(
+            f"{100 * run['head_metrics'][combo]['mca']:.2f}" for run in runs.values()) + " |")
+    return "\n".join(lines)

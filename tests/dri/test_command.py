@@ -29,6 +29,11 @@ def test_smoke_writes_every_table_row(smoke):
     assert set(dri["values"]) == {"table3a", "table3b", "table4"}
     assert set(dri["values"]["table3b"]) == {"dri_3", "dri_1_3", "dri_2_3", "dri_1_2_3"}
     assert dri["pipeline_images_per_s"] > 0
+    assert set(dri["head_metrics"]) == {"fc1", "fc2", "fc3", "fc1+fc3", "fc2+fc3",
+                                        "fc1+fc2+fc3"}
+    assert dri["values"]["table3b"]["dri_1_2_3"]["mca"] == \
+        dri["values"]["table3a"]["dri"]["mca"] == 100 * dri["head_metrics"]["fc1+fc2+fc3"]["mca"]
+    assert results["dataset"]["augmented_train"] == [160, 160, 160, 160, 160, 480]
     assert set(results["extra"]["throughput"]) >= {"dri_train_images_per_s",
                                                    "input_pipeline_images_per_s"}
     readme = (root / "out" / "README.md").read_text()
@@ -37,6 +42,7 @@ def test_smoke_writes_every_table_row(smoke):
         for row in table.rows:
             assert f"| {row.label} |" in readme
     assert "not reproduced" in readme and "± " in readme  # DRI over 2 seeds
+    assert "| FC1+FC2+FC3 |" in readme and "## Parameters" in readme
     for figure in ("confusion_dri.png", "per_class_accuracy.png",
                    "training_curves_dri_heads.png"):
         assert (root / "out" / figure).stat().st_size > 0
