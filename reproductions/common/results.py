@@ -38,12 +38,27 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+# Profile fields that are prose about the protocol rather than the protocol:
+# rewording them must not invalidate stored runs (every override made on the
+# command line also changes a protocol field, e.g. ``epochs``).
+PROSE_PROFILE_FIELDS = ("description", "reductions")
+
+
+def _protocol(profile: dict) -> dict:
+    """The settings of a profile that change what a run computes, as JSON
+    stores them (tuples become lists)."""
+    return json.loads(json.dumps({k: v for k, v in profile.items()
+                                  if k not in PROSE_PROFILE_FIELDS}))
+
+
 class ResultsStore:
     """Reads and writes one paper's results folder.
 
     Refuses (``UserError``) to mix results of another profile or another
     dataset into an existing folder unless ``force`` is set, in which case
-    the old ``results.json`` is kept as ``results.json.bak``.
+    the old ``results.json`` is kept as ``results.json.bak``. Profiles are
+    compared on their protocol fields: a reworded description or list of
+    reductions keeps the stored runs and takes the new wording.
     """
 
     def __init__(self, output_dir: Path, paper: PaperSpec, profile: Profile,
@@ -68,9 +83,8 @@ class ResultsStore:
                     and old.get("synthetic") == synthetic
                     and old.get("dataset", {}).get("name") == dataset.get("name")
                     and old.get("dataset", {}).get("config") == dataset.get("config"))
-            # compare as stored: JSON has turned the profile's tuples into lists
-            stored_profile = json.loads(json.dumps(self.data["profile"]))
-            if same and old.get("profile") == stored_profile and not force:
+            if (same and _protocol(old.get("profile", {})) == _protocol(self.data["profile"])
+                    and not force):
                 self.data["runs"] = old.get("runs", [])
                 self.data["extra"] = old.get("extra", {})
             elif not force:
@@ -254,8 +268,7 @@ def write_readme(store: ResultsStore, notes: str = "") -> Path:
         for key, value in data["extra"].items():
             if isinstance(value, dict):
                 lines.append(f"- **{key}**: " + "; ".join(
-                    f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
-                    for k, v in value.items()))
+                    f"{k} = {_fmt_value(v)}" for k, v in value.items()))
             else:
                 lines.append(f"- **{key}**: {value}")
     if notes:
@@ -267,6 +280,15 @@ def write_readme(store: ResultsStore, notes: str = "") -> Path:
     path = store.dir / "README.md"
     _atomic_write(path, "\n".join(lines) + "\n")
     return path
+
+
+def _fmt_value(value) -> str:
+    """Floats to 3 significant digits, also inside lists."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt_value(v) for v in value) + "]"
+    return str(value)
 
 
 def run_record(row: str, seed: int, values: dict, *, epochs: int, wall_time_s: float,

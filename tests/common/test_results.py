@@ -124,6 +124,14 @@ def test_readme_has_every_paper_row(store):
     assert "| other | — | 0 | 1 | 0 |" in text
 
 
+def test_readme_other_measurements_round_floats_also_in_lists(store):
+    store.set_extra("speed", {"ratio": 1.23456, "per_seed": [2.0 / 3, 1.5], "seeds": [0, 1],
+                              "note": "same run"})
+    text = results.write_readme(store).read_text()
+    assert ("- **speed**: ratio = 1.23; per_seed = [0.667, 1.5]; seeds = [0, 1]; "
+            "note = same run") in text.splitlines()
+
+
 def test_readme_without_results_shows_dashes(tmp_path):
     s = results.ResultsStore(tmp_path, PAPER, CPU, {"name": "fake_real"}, synthetic=False)
     text = results.write_readme(s).read_text()
@@ -168,6 +176,20 @@ def test_reopening_with_the_same_profile_resumes_stored_runs(store):
     again.add_run(_record(0, 60.0, 60.0, variant="ablation"))
     assert again.find_run("net", 0, variant="ablation")["values"]["t1"]["net"]["aca"] == 60.0
     assert again.find_run("net", 0)["values"]["t1"]["net"]["aca"] == 90.0
+
+
+def test_reworded_profile_keeps_runs_and_takes_the_new_wording(store):
+    reworded = dataclasses.replace(SMOKE, description="tiny run, reworded",
+                                   reductions=("tiny images (8 px)",))
+    again = results.ResultsStore(store.dir, PAPER, reworded, DATASET, synthetic=True)
+    assert len(again.data["runs"]) == 3
+    again.save()
+    profile = json.loads(store.path.read_text())["profile"]
+    assert profile["description"] == "tiny run, reworded"
+    assert profile["reductions"] == ["tiny images (8 px)"]
+    with pytest.raises(UserError):  # a protocol field is not wording
+        results.ResultsStore(store.dir, PAPER, dataclasses.replace(reworded, epochs={"*": 2}),
+                             DATASET, synthetic=True)
 
 
 def test_check_reports_missing_provenance(store):
