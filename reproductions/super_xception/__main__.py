@@ -41,6 +41,23 @@ NOTES = """## Reading of the paper (choices the text leaves open)
   proportions over all 5,474 images (the paper's 5,256-image subset is not described).
 - **Model selection**: the weights of the epoch with the lowest validation loss are
   evaluated on the test split, as in §5.2.
+
+## Reading the results
+
+- **Why the cpu profile falls short of the paper**: the networks train for 1–8
+  epochs instead of 30–150, on 72×72 instead of 227×227 inputs. In
+  `training_curves.png` no validation curve has flattened at its last epoch: the
+  gaps to the paper measure the budget, not a ceiling of the models, and the
+  ranking of rows that got 1–2 % of their paper epochs says little about the
+  paper's ranking.
+- **Super-Xception vs Xception**: the paper's claim is a 0.56-point gain. Under
+  *Other measurements*, `super_xception_minus_xception` gives the difference per
+  seed (both networks of a seed see the same split, batches and augmentation) with
+  its mean and spread; compare the spread with the gain before reading a sign
+  into it.
+- **Throughput**: `throughput` pairs the two networks' training speed by seed. A
+  seed that shared the 2 cores with another process is visible as an outlier; the
+  median ratio is the headline.
 """
 
 

@@ -17,7 +17,8 @@ PROFILES = {
         extra={"low_res": 50, "length_normalization": True, "bn_recalibration_images": 16}),
     "cpu": Profile(
         name="cpu",
-        description="the paper's protocol scaled to a 2-core CPU (~90 min for the table)",
+        description="the paper's protocol scaled to a 2-core CPU (~95 min for the table "
+                    "and the ablation on an idle machine)",
         image_size=72, batch_size=32,
         epochs={"deep_cnn": 8, "resnet50": 1, "super_alexnet": 2, "super_resnet": 1,
                 "xception": 2, "super_xception": 2},
@@ -27,8 +28,9 @@ PROFILES = {
             "per image; 72 is just above Xception's minimum of 71)",
             "epochs cut from 150 / 30 / 100 / 30 / 50 / 80 (Deep CNN / ResNet-50 / "
             "Super-AlexNet / Super-ResNet / Xception / Super-Xception) to "
-            "8 / 1 / 2 / 1 / 2 / 2 (the SR block at 72×72 costs about as much as "
-            "Xception itself; 2 epochs of the Xception family is what fits)",
+            "8 / 1 / 2 / 1 / 2 / 2 (an Xception epoch takes ~3.5 min here and a "
+            "Super-Xception epoch ~4.5 min; 2 epochs of the Xception family is what "
+            "fits)",
             "all 5,474 BioImLab images in karyotype-grouped splits instead of the paper's "
             "unspecified 5,256-image subset",
             "BatchNorm moving statistics re-estimated from 512 training images after "
