@@ -398,6 +398,8 @@ class InceptionBlock(keras.layers.Layer):
             convolutions then have no bias).
         use_bias: bias in the convolutions (ignored if ``batch_norm``).
         kernel_initializer, kernel_regularizer: for every convolution.
+        bn_momentum, bn_epsilon: for every batch normalisation (Keras
+            defaults 0.99 / 1e-3; short runs need a lower momentum).
         **kwargs: standard layer keyword arguments (``name``, ``dtype``, ...).
     """
 
@@ -414,9 +416,13 @@ class InceptionBlock(keras.layers.Layer):
         use_bias=True,
         kernel_initializer="glorot_uniform",
         kernel_regularizer=None,
+        bn_momentum=0.99,
+        bn_epsilon=1e-3,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.bn_momentum = float(bn_momentum)
+        self.bn_epsilon = float(bn_epsilon)
         self.filters_1x1 = int(filters_1x1)
         self.filters_3x3_reduce = int(filters_3x3_reduce)
         self.filters_3x3 = int(filters_3x3)
@@ -452,7 +458,9 @@ class InceptionBlock(keras.layers.Layer):
                 name=name,
             )
             if self.batch_norm:
-                self.norms[name] = keras.layers.BatchNormalization(dtype=self.dtype_policy, name=name + "_bn")
+                self.norms[name] = keras.layers.BatchNormalization(
+                    momentum=self.bn_momentum, epsilon=self.bn_epsilon,
+                    dtype=self.dtype_policy, name=name + "_bn")
             if self.activation == "prelu":
                 self.acts[name] = prelu(self.dtype_policy, name + "_prelu")
         self.pool = keras.layers.MaxPooling2D(3, strides=1, padding="same", dtype=self.dtype_policy, name="pool")
@@ -546,5 +554,7 @@ class InceptionBlock(keras.layers.Layer):
             use_bias=self.use_bias,
             kernel_initializer=serialize(self.kernel_initializer),
             kernel_regularizer=serialize(self.kernel_regularizer),
+            bn_momentum=self.bn_momentum,
+            bn_epsilon=self.bn_epsilon,
         )
         return config

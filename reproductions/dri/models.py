@@ -133,14 +133,9 @@ def _norm(x, name, bn_momentum):
 
 
 def _inception_block(block, batch_norm, bn_momentum, name):
-    layer = repro_layers.InceptionBlock(**inception_config(block), activation="prelu",
-                                        batch_norm=batch_norm, name=name)
-    # InceptionBlock has no bn_momentum argument; its BN layers read the
-    # attribute at call time (not saved in the config: a reloaded model keeps
-    # the trained statistics but would continue training with 0.99).
-    for bn in layer.norms.values():
-        bn.momentum = bn_momentum
-    return layer
+    return repro_layers.InceptionBlock(**inception_config(block), activation="prelu",
+                                       batch_norm=batch_norm, bn_momentum=bn_momentum,
+                                       name=name)
 
 
 def _aux_head(x, index, classes, activation):

@@ -157,6 +157,16 @@ def test_bn_momentum_reaches_every_batch_norm(variant):
     assert {bn.momentum for bn in norms} == {0.9}
 
 
+def test_bn_momentum_survives_save_and_load(tmp_path):
+    """The momentum is part of every block's config, so a reloaded model
+    continues training as it was built (not with Keras' default 0.99)."""
+    model = models.DRI("shallow_inception", input_shape=(40, 40, 1), bn_momentum=0.9)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    assert {bn.momentum for bn in batch_norms(reloaded)} == {0.9}
+
+
 def test_include_top_false_and_errors():
     trunk = models.DRI("sri", include_top=False, input_shape=(40, 40, 1), pooling="avg")
     assert tuple(trunk.output.shape) == (None, L.DRIBlock.output_channels(**L.DRI_TABLE1["3-1"]))

@@ -51,7 +51,7 @@ CASES = [
          [((6, 6, 5), (6, 6, 19))]),
     Case("inception_relu", lambda: L.InceptionBlock(4, 4, 6, 2, 3, 2),
          [((6, 6, 5), (6, 6, 15)), ((5, 7, 2), (5, 7, 15))]),
-    Case("inception_prelu_bn", lambda: L.InceptionBlock(4, 4, 6, 2, 3, 2, activation="prelu", batch_norm=True),
+    Case("inception_prelu_bn", lambda: L.InceptionBlock(4, 4, 6, 2, 3, 2, activation="prelu", batch_norm=True, bn_momentum=0.9),
          [((6, 6, 5), (6, 6, 15))]),
     Case("preact_conv", lambda: L.PreActConv2D(6, 3), [((6, 6, 5), (6, 6, 6))]),
     Case("sr_residual", lambda: L.SRResidual(),
