@@ -282,6 +282,33 @@ def write_readme(store: ResultsStore, notes: str = "") -> Path:
     return path
 
 
+def paired_gap(paper: PaperSpec, runs: Iterable[dict], table: str, baseline: str,
+               proposed: str, metric: str) -> dict | None:
+    """``proposed − baseline`` on ``table``/``metric`` (points), per seed.
+
+    Both rows of a seed see the same split, batch order and augmentation, so
+    the per-seed difference measures a paper's "X beats Y" claim together
+    with its spread across seeds. ``None`` until some seed has both rows.
+    """
+    by_seed = {row: {r["seed"]: r["values"][table][row][metric] for r in runs
+                     if r["row"] == row and not r.get("variant")
+                     and row in r["values"].get(table, {})}
+               for row in (baseline, proposed)}
+    seeds = sorted(set(by_seed[baseline]) & set(by_seed[proposed]))
+    if not seeds:
+        return None
+    diffs = [by_seed[proposed][k] - by_seed[baseline][k] for k in seeds]
+    printed = {r.key: r.values.get(metric) for r in paper.table(table).rows}
+    claim = (printed[proposed] - printed[baseline]
+             if None not in (printed.get(proposed), printed.get(baseline)) else None)
+    return {"seeds": seeds, "points": diffs, "mean": statistics.fmean(diffs),
+            "std": statistics.stdev(diffs) if len(diffs) > 1 else 0.0,
+            f"seeds_where_{proposed}_is_better": sum(d > 0 for d in diffs),
+            "paper": claim,
+            "note": f"{proposed} − {baseline}, {metric.upper()} points on {table}, "
+                    "paired by seed (std with n − 1)"}
+
+
 def _fmt_value(value) -> str:
     """Floats to 3 significant digits, also inside lists."""
     if isinstance(value, float):

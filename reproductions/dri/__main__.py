@@ -5,7 +5,7 @@ With no arguments: the smoke profile on the real I3A cells when
 ../shared/data/i3a_task1 exists, otherwise on the embedded synthetic HEp-2
 cells (a few minutes on 2 CPU cores, marked "synthetic").
 ``--manual-dir <I3A folder> --profile cpu`` reproduces the tables on the
-real data (~90 minutes on 2 cores); ``--profile paper`` is the exact
+real data (~75 minutes on 2 cores); ``--profile paper`` is the exact
 protocol (290,000 iterations; needs a GPU).
 """
 from __future__ import annotations
@@ -58,6 +58,21 @@ whose Inception 3a/3b widths Table 1's blocks 1-1/1-2 copy, and is documented in
   bias-corrected).
 - **Model selection**: weights of the epoch with the lowest validation loss (the
   weighted joint loss).
+
+## Reading the results
+
+- **Budget**: the cpu profile trains each network for 500 iterations, 0.17 % of the
+  paper's 290,000, at the schedule's initial learning rate. The gaps to the paper
+  measure that budget: after 500 iterations the networks have not converged (see
+  `training_curves_dri_heads.png`), and networks with more blocks (DRI, Inception),
+  which need more iterations, are not expected to lead yet.
+- **DRI vs Inception**: the paper's claim is a 0.44-point MCA gain (Table 3(a)).
+  Under *Other measurements*, `dri_minus_inception` gives the difference per seed
+  (both networks of a seed see the same split, batches and rotations) with its
+  mean and spread; a gain smaller than that spread cannot be read either way.
+- **Throughput**: `throughput` gives DRI's training speed per seed (a seed that
+  shared the 2 cores with another process is an outlier; the median is the
+  headline) next to the input pipeline alone: the pipeline is not the bottleneck.
 """
 
 

@@ -54,7 +54,7 @@ PROFILES = {
                "base_lr": 1e-3, "bn_momentum": 0.9, "run_eagerly": True}),
     "cpu": Profile(
         name="cpu",
-        description="the paper's protocol scaled to a 2-core CPU (~90 min for the tables)",
+        description="the paper's protocol scaled to a 2-core CPU (~75 min for the tables)",
         image_size=76, batch_size=24, epochs={"*": 4}, seeds=(0, 1, 2),
         multi_seed_rows=MULTI_SEED_ROWS,
         subset={"validation": 360},

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reproductions.common import plots
+from reproductions.common import plots, results
+from reproductions.super_xception.paper import PAPER
 
 
 def super_resolution_examples(model, split, path: Path, per_class_examples=(0, 5, 10, 15, 20, 22)):
@@ -70,7 +71,7 @@ def summary_figures(ctx, class_names) -> None:
     speed = throughput(runs)
     if speed is not None:
         ctx.store.set_extra("throughput", speed)
-    gap = paired_gap(runs)
+    gap = results.paired_gap(PAPER, runs, "table1", "xception", "super_xception", "aca")
     if gap is not None:
         ctx.store.set_extra("super_xception_minus_xception", gap)
 
@@ -78,28 +79,6 @@ def summary_figures(ctx, class_names) -> None:
 def _by_seed(runs: list[dict], row: str, key) -> dict:
     """``{seed: key(run)}`` over the runs of ``row`` (ablation variants left out)."""
     return {r["seed"]: key(r) for r in runs if r["row"] == row and not r.get("variant")}
-
-
-def _paper_aca(row: str) -> float:
-    from reproductions.super_xception.paper import PAPER
-    return next(r.values["aca"] for r in PAPER.table("table1").rows if r.key == row)
-
-
-def paired_gap(runs: list[dict]) -> dict | None:
-    """Super-Xception − Xception test accuracy (points), per seed: both
-    networks of a seed see the same split, batches and augmentation, so the
-    per-seed difference is the paper's claim measured with its spread."""
-    acc = {row: _by_seed(runs, row, lambda r: 100 * r["metrics"]["aca"])
-           for row in ("xception", "super_xception")}
-    seeds = sorted(set(acc["xception"]) & set(acc["super_xception"]))
-    if not seeds:
-        return None
-    diffs = [acc["super_xception"][k] - acc["xception"][k] for k in seeds]
-    return {"seeds": seeds, "points": diffs, "mean": float(np.mean(diffs)),
-            "std": float(np.std(diffs, ddof=1)) if len(diffs) > 1 else 0.0,
-            "seeds_where_super_xception_is_better": sum(d > 0 for d in diffs),
-            "paper": _paper_aca("super_xception") - _paper_aca("xception"),
-            "note": "test accuracy points, paired by seed (std with ddof=1)"}
 
 
 def throughput(runs: list[dict]) -> dict | None:

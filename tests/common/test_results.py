@@ -192,6 +192,21 @@ def test_reworded_profile_keeps_runs_and_takes_the_new_wording(store):
                              DATASET, synthetic=True)
 
 
+def test_paired_gap_per_seed_against_the_paper_claim(store):
+    for seed, mca in enumerate([87.0, 91.0, 95.0]):
+        store.add_run(_record(seed, mca, mca, row="other"))
+    store.add_run(_record(0, 10.0, 10.0, row="other", variant="ablation"))  # not paired
+    gap = results.paired_gap(PAPER, store.data["runs"], "t1", "other", "net", "mca")
+    # net: 88 / 90 / 92 (fixture) minus other: 87 / 91 / 95
+    assert gap["seeds"] == [0, 1, 2]
+    assert gap["points"] == pytest.approx([1.0, -1.0, -3.0])
+    assert gap["mean"] == pytest.approx(-1.0) and gap["std"] == pytest.approx(2.0)
+    assert gap["seeds_where_net_is_better"] == 1
+    assert gap["paper"] == pytest.approx(10.0)  # 90.0 - 80.0 as printed
+    assert results.paired_gap(PAPER, store.data["runs"], "t1", "theirs", "net", "mca") is None
+    assert results.paired_gap(PAPER, [], "t1", "other", "net", "mca") is None
+
+
 def test_check_reports_missing_provenance(store):
     data = json.loads(store.path.read_text())
     del data["runs"][1]["provenance"]["commit"]

@@ -36,6 +36,12 @@ def test_smoke_writes_every_table_row(smoke):
     assert results["dataset"]["augmented_train"] == [160, 160, 160, 160, 160, 480]
     assert set(results["extra"]["throughput"]) >= {"dri_train_images_per_s",
                                                    "input_pipeline_images_per_s"}
+    gap = results["extra"]["dri_minus_inception"]  # Inception has seed 0 only in smoke
+    assert gap["seeds"] == [0] and gap["paper"] == pytest.approx(98.37 - 97.93)
+    dri0, inception0 = (next(r for r in results["runs"] if r["row"] == row and r["seed"] == 0)
+                        for row in ("dri", "inception"))
+    assert gap["points"] == [pytest.approx(dri0["values"]["table3a"]["dri"]["mca"]
+                                           - inception0["values"]["table3a"]["inception"]["mca"])]
     readme = (root / "out" / "README.md").read_text()
     for table in PAPER.tables:
         assert table.title in readme

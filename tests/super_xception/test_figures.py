@@ -1,8 +1,7 @@
 """The Super-Xception / Xception throughput summary written to results.json."""
-import numpy as np
 import pytest
 
-from reproductions.super_xception.figures import paired_gap, throughput
+from reproductions.super_xception.figures import throughput
 
 
 def _run(row, seed, speed, variant="", wall=10.0):
@@ -31,21 +30,3 @@ def test_throughput_needs_both_networks_of_a_seed():
     # a run restored from an earlier process has no measured speed
     assert throughput([_run("xception", 0, 8.0), _run("super_xception", 0, 4.0, wall=0.0)]) is None
 
-
-def _acc(row, seed, aca, variant=""):
-    return {"row": row, "seed": seed, "variant": variant, "metrics": {"aca": aca}}
-
-
-def test_paired_gap_is_per_seed_super_xception_minus_xception():
-    runs = [_acc("xception", 0, 0.70), _acc("super_xception", 0, 0.72),
-            _acc("xception", 1, 0.80), _acc("super_xception", 1, 0.79),
-            _acc("xception", 2, 0.75), _acc("super_xception", 2, 0.78),
-            _acc("super_xception", 0, 0.99, variant="no_ln"), _acc("deep_cnn", 0, 0.4)]
-    gap = paired_gap(runs)
-    assert gap["seeds"] == [0, 1, 2]
-    assert gap["points"] == pytest.approx([2.0, -1.0, 3.0])
-    assert gap["mean"] == pytest.approx(4 / 3)
-    assert gap["std"] == pytest.approx(np.std([2.0, -1.0, 3.0], ddof=1))
-    assert gap["seeds_where_super_xception_is_better"] == 2
-    assert gap["paper"] == pytest.approx(92.36 - 91.80)  # Table 1
-    assert paired_gap([_acc("xception", 0, 0.7)]) is None
