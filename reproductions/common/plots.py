@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 
@@ -52,6 +53,7 @@ def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path
                         marker="o" if len(history[key]) < 12 else None, markersize=3)
         ax.set_title(key)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
     fig.suptitle(title)
@@ -82,7 +84,7 @@ def per_class_accuracy(values: Mapping[str, Sequence[float]], class_names: Seque
     ax.set_ylim(max(0.0, min(lows, default=0.0) - 10.0) if lows else 0.0, 101.0)
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(title)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -63,9 +63,12 @@ whose Inception 3a/3b widths Table 1's blocks 1-1/1-2 copy, and is documented in
 
 - **Budget**: the cpu profile trains each network for 500 iterations, 0.17 % of the
   paper's 290,000, at the schedule's initial learning rate. The gaps to the paper
-  measure that budget: after 500 iterations the networks have not converged (see
-  `training_curves_dri_heads.png`), and networks with more blocks (DRI, Inception),
-  which need more iterations, are not expected to lead yet.
+  measure that budget. In `training_curves_dri_heads.png` the training loss of
+  every head is still falling at the last epoch, while the validation loss and
+  accuracy move up and down from epoch to epoch (a learning rate that has not
+  decayed yet, and a 360-cell validation subset); the best epoch differs between
+  runs (see *Runs*). The ranking of the four networks after 500 iterations says
+  little about their ranking after 290,000.
 - **DRI vs Inception**: the paper's claim is a 0.44-point MCA gain (Table 3(a)).
   Under *Other measurements*, `dri_minus_inception` gives the difference per seed
   (both networks of a seed see the same split, batches and rotations) with its
