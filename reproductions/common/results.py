@@ -290,6 +290,7 @@ def paired_gap(paper: PaperSpec, runs: Iterable[dict], table: str, baseline: str
     the per-seed difference measures a paper's "X beats Y" claim together
     with its spread across seeds. ``None`` until some seed has both rows.
     """
+    runs = list(runs)
     by_seed = {row: {r["seed"]: r["values"][table][row][metric] for r in runs
                      if r["row"] == row and not r.get("variant")
                      and row in r["values"].get(table, {})}
