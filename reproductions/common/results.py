@@ -282,6 +282,15 @@ def write_readme(store: ResultsStore, notes: str = "") -> Path:
     return path
 
 
+def per_seed(runs: Iterable[dict], row: str, key, measured_only: bool = False) -> dict:
+    """``{seed: key(run)}`` over the runs of ``row``, ablation variants left
+    out; ``measured_only`` also leaves out runs restored from an earlier
+    process (wall time 0: their speed was not measured here)."""
+    return {r["seed"]: key(r) for r in runs
+            if r["row"] == row and not r.get("variant")
+            and (r["wall_time_s"] > 0 or not measured_only)}
+
+
 def paired_gap(paper: PaperSpec, runs: Iterable[dict], table: str, baseline: str,
                proposed: str, metric: str) -> dict | None:
     """``proposed − baseline`` on ``table``/``metric`` (points), per seed.
@@ -290,10 +299,8 @@ def paired_gap(paper: PaperSpec, runs: Iterable[dict], table: str, baseline: str
     the per-seed difference measures a paper's "X beats Y" claim together
     with its spread across seeds. ``None`` until some seed has both rows.
     """
-    runs = list(runs)
-    by_seed = {row: {r["seed"]: r["values"][table][row][metric] for r in runs
-                     if r["row"] == row and not r.get("variant")
-                     and row in r["values"].get(table, {})}
+    scored = [r for r in runs if r["row"] in r["values"].get(table, {})]
+    by_seed = {row: per_seed(scored, row, lambda r: r["values"][table][r["row"]][metric])
                for row in (baseline, proposed)}
     seeds = sorted(set(by_seed[baseline]) & set(by_seed[proposed]))
     if not seeds:

@@ -178,7 +178,7 @@ class BatchNormRecalibration(keras.callbacks.Callback):
     ``val_*`` into the epoch's logs for the ones after it.
     """
 
-    def __init__(self, images: np.ndarray, batch_size: int, val_ds, targets_note=""):
+    def __init__(self, images: np.ndarray, batch_size: int, val_ds):
         super().__init__()
         self.images = images
         self.batch_size = batch_size

@@ -16,48 +16,49 @@ import os
 import time
 
 
-def measure(variant: str, *, batches: int = 10, batch_size: int = 24, image_size: int = 76,
-            classes: int = 6, seed: int = 0) -> tuple[float, float]:
-    """Train images per second of one ``model.train_on_batch`` loop:
-    ``(wall clock, CPU time / cores)``."""
-    import numpy as np
-
-    from reproductions.dri import models, protocol
-
-    model = models.DRI(variant, input_shape=(image_size, image_size, 1), classes=classes)
-    protocol.compile_model(model, steps_per_decay=10_000)
-    rng = np.random.default_rng(seed)
-    x = rng.random((batch_size, image_size, image_size, 1), dtype=np.float32)
-    y = rng.integers(0, classes, batch_size)
-    targets = protocol.head_targets(y)
+def _images_per_second(step, *, batches: int, batch_size: int) -> tuple[float, float]:
+    """``(wall clock, CPU time / cores)`` images/s over ``batches`` calls of
+    ``step()``, after two warm-up calls (which pay for tracing)."""
     for _ in range(2):
-        model.train_on_batch(x, targets)
+        step()
     start, cpu = time.perf_counter(), time.process_time()
     for _ in range(batches):
-        model.train_on_batch(x, targets)
+        step()
     images = batches * batch_size
     cpu_s = (time.process_time() - cpu) / (os.cpu_count() or 1)
     return images / (time.perf_counter() - start), images / cpu_s
 
 
-def measure_inference(variant: str, *, batches: int = 10, batch_size: int = 24,
-                      image_size: int = 76, classes: int = 6, seed: int = 0):
-    """Like :func:`measure` for ``model.predict_on_batch`` (validation, test)."""
+def _model_and_batch(variant, batch_size, image_size, classes, seed):
+    """One network and a random batch (and the generator, for labels)."""
     import numpy as np
 
     from reproductions.dri import models
 
     model = models.DRI(variant, input_shape=(image_size, image_size, 1), classes=classes)
-    x = np.random.default_rng(seed).random((batch_size, image_size, image_size, 1),
-                                           dtype=np.float32)
-    for _ in range(2):
-        model.predict_on_batch(x)
-    start, cpu = time.perf_counter(), time.process_time()
-    for _ in range(batches):
-        model.predict_on_batch(x)
-    images = batches * batch_size
-    cpu_s = (time.process_time() - cpu) / (os.cpu_count() or 1)
-    return images / (time.perf_counter() - start), images / cpu_s
+    rng = np.random.default_rng(seed)
+    return model, rng.random((batch_size, image_size, image_size, 1), dtype=np.float32), rng
+
+
+def measure(variant: str, *, batches: int = 10, batch_size: int = 24, image_size: int = 76,
+            classes: int = 6, seed: int = 0) -> tuple[float, float]:
+    """Train images per second of one ``model.train_on_batch`` loop:
+    ``(wall clock, CPU time / cores)``."""
+    from reproductions.dri import protocol
+
+    model, x, rng = _model_and_batch(variant, batch_size, image_size, classes, seed)
+    protocol.compile_model(model, steps_per_decay=10_000)
+    targets = protocol.head_targets(rng.integers(0, classes, batch_size))
+    return _images_per_second(lambda: model.train_on_batch(x, targets),
+                              batches=batches, batch_size=batch_size)
+
+
+def measure_inference(variant: str, *, batches: int = 10, batch_size: int = 24,
+                      image_size: int = 76, classes: int = 6, seed: int = 0):
+    """Like :func:`measure` for ``model.predict_on_batch`` (validation, test)."""
+    model, x, _ = _model_and_batch(variant, batch_size, image_size, classes, seed)
+    return _images_per_second(lambda: model.predict_on_batch(x),
+                              batches=batches, batch_size=batch_size)
 
 
 def main(argv=None) -> int:

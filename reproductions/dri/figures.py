@@ -70,8 +70,8 @@ def throughput(runs: list[dict]) -> dict | None:
     shared the 2 cores with another process is an outlier) next to the
     training input pipeline alone, measured in the same process right after
     DRI's first seed."""
-    train = {r["seed"]: r["train_images_per_s"] for r in runs
-             if r["row"] == "dri" and not r.get("variant") and r["wall_time_s"] > 0}
+    train = results.per_seed(runs, "dri", lambda r: r["train_images_per_s"],
+                             measured_only=True)
     pipeline = [r["pipeline_images_per_s"] for r in runs
                 if r["row"] == "dri" and r.get("pipeline_images_per_s")]
     if not train or not pipeline:

@@ -132,12 +132,6 @@ def _norm(x, name, bn_momentum):
     return _prelu(name + "_prelu")(x)
 
 
-def _inception_block(block, batch_norm, bn_momentum, name):
-    return repro_layers.InceptionBlock(**inception_config(block), activation="prelu",
-                                       batch_norm=batch_norm, bn_momentum=bn_momentum,
-                                       name=name)
-
-
 def _aux_head(x, index, classes, activation):
     p = f"fc{index}"
     x = keras.layers.AveragePooling2D(AUX_POOL[0], strides=AUX_POOL[1], padding="valid",
@@ -194,8 +188,10 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
                                           prelu_init=PRELU_INIT, bn_momentum=bn_momentum,
                                           name=f"dri_{tag}")(x)
             else:
-                x = _inception_block(block, inception_batch_norm, bn_momentum,
-                                     f"inception_{tag}")(x)
+                x = repro_layers.InceptionBlock(**inception_config(block), activation="prelu",
+                                                batch_norm=inception_batch_norm,
+                                                bn_momentum=bn_momentum,
+                                                name=f"inception_{tag}")(x)
         stage_outputs.append(x)
     name = name or variant
     if not include_top:

@@ -76,11 +76,6 @@ def summary_figures(ctx, class_names) -> None:
         ctx.store.set_extra("super_xception_minus_xception", gap)
 
 
-def _by_seed(runs: list[dict], row: str, key) -> dict:
-    """``{seed: key(run)}`` over the runs of ``row`` (ablation variants left out)."""
-    return {r["seed"]: key(r) for r in runs if r["row"] == row and not r.get("variant")}
-
-
 def throughput(runs: list[dict]) -> dict | None:
     """Super-Xception vs Xception training throughput, paired by seed.
 
@@ -91,8 +86,8 @@ def throughput(runs: list[dict]) -> dict | None:
     variants and runs restored from an earlier process (wall time 0) are left
     out.
     """
-    speed = {row: _by_seed([r for r in runs if r["wall_time_s"] > 0], row,
-                           lambda r: r["train_images_per_s"])
+    speed = {row: results.per_seed(runs, row, lambda r: r["train_images_per_s"],
+                                   measured_only=True)
              for row in ("xception", "super_xception")}
     seeds = sorted(set(speed["xception"]) & set(speed["super_xception"]))
     if not seeds:
