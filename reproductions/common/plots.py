@@ -89,3 +89,43 @@ def per_class_accuracy(values: Mapping[str, Sequence[float]], class_names: Seque
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def series(curves: Mapping[str, Sequence], x: Sequence[float], path: Path, title: str,
+           xlabel: str, ylabel: str = "", paper_points: Mapping[str, Mapping[float, float]]
+           | None = None) -> Path:
+    """Metric against ``x`` (labelling budget, iterations ...), one line per
+    curve.
+
+    A curve is either one value per ``x`` or one list per seed (each with a
+    value per ``x``): then the mean is drawn and the range over the seeds is
+    shaded. ``paper_points`` (``{label: {x: value}}``) are drawn as markers
+    in the colour of the curve with the same label.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for label, values in curves.items():
+        arr = np.asarray(values, dtype=float)
+        if arr.ndim == 2:
+            mean = arr.mean(axis=0)
+            line, = ax.plot(x, mean, marker="o", markersize=3,
+                            label=f"{label} (n={arr.shape[0]})")
+            if arr.shape[0] > 1:
+                ax.fill_between(x, arr.min(axis=0), arr.max(axis=0),
+                                color=line.get_color(), alpha=0.2, linewidth=0)
+        else:
+            line, = ax.plot(x, arr, marker="o", markersize=3, label=label)
+        for px, py in (paper_points or {}).get(label, {}).items():
+            ax.plot([px], [py], marker="*", markersize=11, color=line.get_color(),
+                    markeredgecolor="black", linestyle="none")
+    if paper_points:
+        ax.plot([], [], marker="*", color="grey", markeredgecolor="black",
+                linestyle="none", label="paper")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
