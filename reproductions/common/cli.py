@@ -18,11 +18,12 @@ from reproductions.common.errors import UserError
 # the commands' output unless the user asked for it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from reproductions.common.profiles import Profile, select
-from reproductions.common.provenance import REPO_ROOT
+from reproductions.common.provenance import project_root
 
 
 def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profile],
-                 rows: Sequence[str], default_profile: str = "smoke") -> argparse.ArgumentParser:
+                 rows: Sequence[str], default_profile: str = "smoke",
+                 roles: Sequence[str] = ("data",)) -> argparse.ArgumentParser:
     profile_help = "; ".join(f"{p.name}: {p.description}" for p in profiles.values())
     parser = argparse.ArgumentParser(
         prog=f"python -m reproductions.{paper_key}", description=description,
@@ -32,9 +33,17 @@ def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profil
     parser.add_argument("--data", default="auto", choices=["auto", "real", "synthetic"],
                         help="auto (default): the real dataset from --manual-dir, or "
                         "../shared/data when present, else the embedded synthetic one")
-    parser.add_argument("--manual-dir", type=Path,
+    role_form = "PATH" if len(roles) == 1 else f"ROLE=PATH (ROLE: {', '.join(roles)})"
+    parser.add_argument("--manual-dir", action="append", default=[], metavar=role_form,
                         help="folder holding the raw dataset as distributed "
-                        "(TFDS manual download dir)")
+                        "(TFDS manual download dir); repeat it for each role")
+    parser.add_argument("--image-folder", action="append", default=[],
+                        metavar=role_form.replace("PATH", "ROOT"),
+                        help="run the paper's protocol on your own labelled images instead: "
+                        "ROOT/<class>/<image> (split here, stratified, seeded) or "
+                        "ROOT/<split>/<class>/<image>; the classifier gets one output per "
+                        "class folder. Results are marked 'user data' and go to their "
+                        "own folder")
     parser.add_argument("--data-dir", type=Path,
                         help="TFDS data dir for the prepared dataset "
                         "(default: TFDS's, ~/tensorflow_datasets)")
@@ -73,6 +82,29 @@ def parse_rows(text: str, rows: Sequence[str]) -> list[str]:
     return [r for r in rows if r in chosen]
 
 
+def role_paths(values: Sequence[str], roles: Sequence[str], option: str) -> dict[str, Path]:
+    """``["PATH"]`` or ``["ROLE=PATH", ...]`` -> ``{role: Path}``.
+
+    The bare form names the paper's only dataset; with several roles each
+    value must start with one of them.
+    """
+    out: dict[str, Path] = {}
+    for value in values:
+        role, sep, path = value.partition("=")
+        if not (sep and role in roles):
+            if len(roles) > 1:
+                raise UserError(
+                    f"{option} {value}: this paper reads several datasets; say which "
+                    f"one as ROLE=PATH with ROLE one of {', '.join(roles)} "
+                    f"(e.g. {option} {roles[0]}={value}).")
+            role, path = roles[0], value
+        if role in out:
+            raise UserError(f"{option} names the {role} dataset twice "
+                            f"({out[role]} and {path}); give it once.")
+        out[role] = Path(path)
+    return out
+
+
 def resolve_profile(args, profiles: Mapping[str, Profile]) -> Profile:
     seeds = None
     if args.seed is not None:
@@ -82,12 +114,18 @@ def resolve_profile(args, profiles: Mapping[str, Profile]) -> Profile:
                   image_size=args.image_size, seeds=seeds)
 
 
-def default_dirs(paper_key: str, profile: Profile, synthetic: bool, args) -> tuple[Path, Path]:
-    """``(output_dir, work_dir)`` after applying the defaults."""
-    tag = f"synthetic-{profile.name}" if synthetic else profile.name
+def default_dirs(paper_key: str, profile: Profile, synthetic: bool, args,
+                 user_data: bool = False) -> tuple[Path, Path]:
+    """``(output_dir, work_dir)`` after applying the defaults.
+
+    ``results/`` is the source tree's, or ``./results`` when the package is
+    installed (see :func:`reproductions.common.provenance.project_root`).
+    """
+    tag = (f"user-{profile.name}" if user_data else
+           f"synthetic-{profile.name}" if synthetic else profile.name)
     # results/<paper>/ itself holds the committed cpu-profile results on the
     # real data; every other kind of run gets its own sub-folder.
-    default = REPO_ROOT / "results" / paper_key
+    default = project_root() / "results" / paper_key
     if tag != "cpu":
         default = default / tag
     output = args.output_dir or default
@@ -106,9 +144,9 @@ def entry_point(main: Callable[[Sequence[str] | None], int]):
     """Wraps a ``main(argv)`` so that a :class:`UserError` ends with its
     message and exit status 2 instead of a traceback."""
     @functools.wraps(main)
-    def wrapper(argv=None) -> int:
+    def wrapper(*args, **kwargs) -> int:
         try:
-            return main(argv)
+            return main(*args, **kwargs)
         except UserError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return exc.exit_code

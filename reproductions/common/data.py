@@ -1,9 +1,11 @@
 """The one input pipeline: TFDS builder -> preprocessed arrays -> ``tf.data``.
 
-1. :func:`resolve_source` decides between the real dataset (``--manual-dir``,
-   or ``../shared/data/<name>`` when present) and the embedded synthetic
-   look-alike, and checks the paths.
-2. :func:`prepare` runs the TFDS builder (manual download) into ``--data-dir``.
+1. :func:`resolve_source` decides, for each dataset a paper reads, between
+   the real dataset (``--manual-dir``, or ``../shared/data/<name>`` when
+   present), a user's own image folder (``--image-folder``) and the embedded
+   synthetic look-alike, and checks the paths.
+2. :func:`prepare` runs the TFDS builder (manual download) into ``--data-dir``,
+   or reads the image folder (:mod:`reproductions.common.image_folder`).
 3. :func:`load_arrays` decodes and preprocesses a split once (parallel
    ``map``, deterministic order) into in-memory arrays -- the datasets here are
    a few thousand small images, so this is the ``cache`` step.
@@ -22,11 +24,16 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
+from reproductions.common import provenance
 from reproductions.common.errors import UserError
-from reproductions.common.provenance import REPO_ROOT
 
 AUTOTUNE = tf.data.AUTOTUNE
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def shared_data() -> Path:
+    """The developers' copy of the datasets: ``../shared/data`` beside the
+    project (see :func:`reproductions.common.provenance.project_root`)."""
+    return provenance.project_root().parent / "shared" / "data"
 
 # TFDS name of each real dataset -> folder name under ../shared/data and the
 # place a user gets it from.
@@ -46,31 +53,48 @@ class DataSource:
     config: str | None
     synthetic: bool
     manual_dir: Path | None
+    user_folder: bool = False  # manual_dir is a user's image folder
 
     def describe(self) -> str:
         if self.synthetic:
             return f"{self.name} (embedded synthetic data)"
+        if self.user_folder:
+            return f"your image folder {self.manual_dir}"
         return f"{self.name} from {self.manual_dir}"
 
 
 def resolve_source(real_name: str, synthetic_name: str, *, data: str = "auto",
                    manual_dir: Path | None = None, real_config: str | None = None,
-                   synthetic_config: str | None = None) -> DataSource:
+                   synthetic_config: str | None = None,
+                   image_folder: Path | None = None) -> DataSource:
     """Chooses the dataset for a run.
 
     ``data`` is ``auto`` (``manual_dir`` if given, else ``../shared/data``
     when present, else synthetic), ``real`` or ``synthetic``.
+    ``image_folder``: a user's folder of labelled images instead of the
+    paper's dataset (``--image-folder``).
     """
     if data not in ("auto", "real", "synthetic"):
         raise UserError(f"--data must be auto, real or synthetic, not {data!r}.")
+    if image_folder is not None:
+        if manual_dir is not None:
+            raise UserError(f"--image-folder and --manual-dir both name the {real_name} "
+                            "data; give one of them.")
+        image_folder = Path(image_folder).expanduser()
+        if not image_folder.is_dir():
+            raise UserError(f"--image-folder {image_folder} does not exist or is not a "
+                            "folder. It must hold one folder of images per class "
+                            "(ROOT/<class>/<image>) or per split and class "
+                            "(ROOT/<split>/<class>/<image>).")
+        return DataSource("image_folder", None, False, image_folder.resolve(), True)
     folder, official = REAL_DATASETS[real_name]
     if data == "synthetic":
         if manual_dir is not None:
             raise UserError("--manual-dir was given together with --data synthetic; "
                             "drop one of them.")
         return DataSource(synthetic_name, synthetic_config, True, None)
-    if manual_dir is None and (SHARED_DATA / folder).is_dir():
-        manual_dir = SHARED_DATA / folder
+    if manual_dir is None and (shared_data() / folder).is_dir():
+        manual_dir = shared_data() / folder
     if manual_dir is None:
         if data == "real":
             raise UserError(
@@ -90,8 +114,16 @@ def resolve_source(real_name: str, synthetic_name: str, *, data: str = "auto",
     return DataSource(real_name, real_config, False, manual_dir.resolve())
 
 
-def prepare(source: DataSource, data_dir: Path | None = None):
-    """Builds (once) and returns the TFDS builder for ``source``."""
+def prepare(source: DataSource, data_dir: Path | None = None, *, channels: int = 1,
+            seed: int = 0):
+    """Builds (once) and returns the TFDS builder for ``source`` (for a
+    user's image folder: an object read the same way, with ``channels``
+    channels and, when the folder has no splits, a stratified split drawn
+    with ``seed``)."""
+    if source.user_folder:
+        from reproductions.common import image_folder
+        return image_folder.open_image_folder(source.manual_dir, channels=channels,
+                                              seed=seed, data_dir=data_dir)
     import tensorflow_datasets as tfds
 
     import tfds_builders  # noqa: F401 - registers the suite's builders
@@ -246,7 +278,9 @@ def train_dataset(split: ArraySplit, *, batch_size: int, seed: int, epoch: tf.Va
         ``repeats[i]`` variants of example ``i``); default 1.
       samples_per_epoch: keep only the first N of the shuffled (copies of)
         examples each epoch.
-      targets: maps the label to the model's ``y`` (e.g. one label per head).
+      targets: ``targets(image, label) -> y``, the model's target (default:
+        the label); e.g. the label once per head, or the (augmented) image
+        itself for an autoencoder.
     """
     n = len(split)
     repeats = np.ones(n, np.int64) if repeats is None else np.asarray(repeats, np.int64)
@@ -273,7 +307,7 @@ def train_dataset(split: ArraySplit, *, batch_size: int, seed: int, epoch: tf.Va
         if augment is not None:
             sample_seed = tf.stack([tf.cast(seed, tf.int64) * 1_000_003 + e, position])
             image = augment(image, label, variant_t[position], sample_seed)
-        return image, (label if targets is None else targets(label))
+        return image, (label if targets is None else targets(image, label))
 
     ds = tf.data.Dataset.range(1).flat_map(epoch_order)
     ds = ds.map(fetch, num_parallel_calls=AUTOTUNE, deterministic=True)
@@ -285,8 +319,12 @@ def train_dataset(split: ArraySplit, *, batch_size: int, seed: int, epoch: tf.Va
 
 def eval_dataset(split: ArraySplit, *, batch_size: int,
                  targets: Callable | None = None) -> tf.data.Dataset:
-    labels = split.labels if targets is None else targets(tf.constant(split.labels))
-    ds = tf.data.Dataset.from_tensor_slices((split.images, labels))
+    """Batches of ``(image, target)`` in the split's order (``targets`` as in
+    :func:`train_dataset`)."""
+    ds = tf.data.Dataset.from_tensor_slices((split.images, split.labels))
+    if targets is not None:
+        ds = ds.map(lambda image, label: (image, targets(image, label)),
+                    num_parallel_calls=AUTOTUNE, deterministic=True)
     return ds.batch(batch_size).prefetch(AUTOTUNE)
 
 

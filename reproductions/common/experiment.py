@@ -1,14 +1,32 @@
-"""The skeleton every ``python -m reproductions.<paper>`` shares:
-arguments -> profile -> data source -> prepared dataset -> results store,
-then one run per (row, seed) that is not stored yet, then tables and figures.
+"""The skeleton every ``python -m reproductions.<paper>`` shares, written once.
+
+A paper module describes its reproduction as a :class:`Reproduction` (data:
+the paper, profiles, notes; and a few functions: load the data, run one
+job, draw the figures) and gets ``main`` from it::
+
+    REPRODUCTION = experiment.Reproduction(PAPER, PROFILES, __doc__, run=run_one,
+                                           load=load, figures=figures.draw)
+    main = REPRODUCTION.main
+
+``main`` parses the arguments, resolves and prepares every dataset the paper
+names (by role: ``--manual-dir ROLE=PATH``, ``--image-folder ROLE=ROOT``, the
+developers' ``../shared/data`` or the synthetic stand-in), opens the results
+store, plans the jobs (:func:`plan_jobs`: the first seed of every row first,
+so that an interrupted command already has whole tables), runs each job that
+is not stored yet, and after every run rewrites the README (with the paper's
+notes) and the paired claims and throughput (:func:`measure`). A Keras job
+is usually one call of :func:`fit_and_evaluate` (seed → build → compile →
+train → predict → metrics → run record).
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from reproductions.common import cli, provenance, results
 from reproductions.common.paper import PaperSpec
@@ -21,99 +39,307 @@ SYNTHETIC_BANNER = """\
  For the real reproduction pass --manual-dir <folder of the {real} dataset>.
 ============================================================================"""
 
+USER_DATA_BANNER = """\
+============================================================================
+ USER DATA: the paper's protocol on your images ({where}).
+ Results are marked "{mark}" and written to {output}.
+============================================================================"""
+
+
+class Job(NamedTuple):
+    """One stored run: a row of the paper, a seed, and a variant (an
+    ablation of the row; ``""`` for the row itself)."""
+
+    row: str
+    seed: int
+    variant: str = ""
+
+    def describe(self) -> str:
+        return f"{self.row}{' (' + self.variant + ')' if self.variant else ''}, seed {self.seed}"
+
+
+@dataclasses.dataclass
+class Dataset:
+    """One role's data: where it comes from, and its prepared builder."""
+
+    source: Any   # reproductions.common.data.DataSource
+    builder: Any  # a TFDS builder, or an image folder read the same way
+
 
 @dataclasses.dataclass
 class Context:
     paper: PaperSpec
-    args: object
+    args: Any
     profile: Profile
-    source: object  # reproductions.common.data.DataSource
-    builder: object
+    datasets: dict[str, Dataset]
     store: results.ResultsStore
     output_dir: Path
     work_dir: Path
     rows: list[str]
     verbose: int
+    state: dict = dataclasses.field(default_factory=dict)  # what ``load`` prepared
 
     @property
     def synthetic(self) -> bool:
-        return self.source.synthetic
+        return any(d.source.synthetic for d in self.datasets.values())
 
-    def run_dir(self, row: str, seed: int, variant: str = "") -> Path:
-        return self.work_dir / f"{row}{'-' + variant if variant else ''}-seed{seed}"
+    @property
+    def user_data(self) -> bool:
+        return any(d.source.user_folder for d in self.datasets.values())
+
+    @property
+    def builder(self):
+        """The primary dataset's builder (the paper's first role)."""
+        return self.datasets[self.paper.roles[0]].builder
+
+    def run_dir(self, job: Job) -> Path:
+        return self.work_dir / f"{job.row}{'-' + job.variant if job.variant else ''}-seed{job.seed}"
 
     def log(self, message: str) -> None:
-        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+        log(message)
 
 
-def setup(paper: PaperSpec, profiles: Mapping[str, Profile], rows: Sequence[str],
-          argv, description: str, *, real_config: str | None = None,
-          synthetic_config: str | None = None,
-          add_arguments: Callable | None = None,
-          adjust_profile: Callable | None = None) -> Context:
-    """Parses ``argv`` and gets everything ready; raises ``UserError`` on bad input.
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
-    ``add_arguments(parser)`` adds paper options; ``adjust_profile(args,
-    profile) -> profile`` applies those that change the protocol (recorded in
-    the profile, so results of different settings are never mixed).
+
+def plan_jobs(profile: Profile, rows: Sequence[str], extra: Sequence[Job] = ()) -> list[Job]:
+    """The first seed of every row, then ``extra`` (ablations), then the
+    other seeds of the multi-seed rows: an interrupted command has whole
+    tables as early as possible."""
+    jobs = [Job(row, seed) for row in rows for seed in profile.seeds_for(row)[:1]]
+    jobs += list(extra)
+    jobs += [Job(row, seed) for row in rows for seed in profile.seeds_for(row)[1:]]
+    return jobs
+
+
+@dataclasses.dataclass
+class Reproduction:
+    """What a paper module declares; :meth:`main` runs it.
+
+    Attributes:
+      paper, profiles, description: the paper's tables, its profiles, the
+        command's ``--help`` text (the module docstring).
+      run: ``run(ctx, job) -> run record`` (:func:`fit_and_evaluate` +
+        ``Fitted.record``, or ``results.sklearn_record``).
+      load: ``load(ctx)`` before the first job: read the splits into
+        ``ctx.state`` and record their sizes with ``ctx.store.set_dataset_info``.
+      extra_jobs: ``extra_jobs(ctx) -> [Job]``, ablations run after the
+        first seed of every row.
+      figures: ``figures(ctx)`` draws the figures from the stored runs, after
+        every run (draws only: numbers belong in the runs).
+      sections: ``sections(store) -> markdown`` computed from the stored runs,
+        appended to ``notes`` in the README.
+      throughput_rows: rows whose training speed is summarised per seed
+        (two rows: also their ratio).
+      add_arguments / adjust_profile: paper options; those that change the
+        protocol are applied to the profile (so runs of other settings are
+        never mixed).
     """
-    parser = cli.build_parser(paper.key, description, profiles, rows)
-    if add_arguments is not None:
-        add_arguments(parser)
+
+    paper: PaperSpec
+    profiles: Mapping[str, Profile]
+    description: str
+    run: Callable[[Context, Job], dict]
+    load: Callable[[Context], None] | None = None
+    notes: str = ""
+    extra_jobs: Callable[[Context], Sequence[Job]] | None = None
+    figures: Callable[[Context], None] | None = None
+    sections: Callable[[results.ResultsStore], str] | None = None
+    throughput_rows: Sequence[str] = ()
+    add_arguments: Callable | None = None
+    adjust_profile: Callable | None = None
+
+    def main(self, argv=None) -> int:
+        return _main(self, argv)
+
+
+@cli.entry_point
+def _main(spec: Reproduction, argv) -> int:
+    ctx = setup(spec, argv)
+    if spec.load is not None:
+        ctx.log("loading and preprocessing the splits")
+        spec.load(ctx)
+    extra = list(spec.extra_jobs(ctx)) if spec.extra_jobs is not None else []
+    run_all(ctx, spec, plan_jobs(ctx.profile, ctx.rows, extra))
+    finish(ctx, spec)
+    return 0
+
+
+def _work_tag(profile: Profile, datasets: Mapping[str, dict]) -> str:
+    """A short hash of what a run computes (protocol + data): checkpoints of
+    another protocol or another folder are never resumed by mistake."""
+    key = json.dumps([results._protocol(profile.to_json()), results._identity(datasets)],
+                     sort_keys=True, default=str)
+    return hashlib.sha1(key.encode()).hexdigest()[:8]
+
+
+def setup(spec: Reproduction, argv) -> Context:
+    """Parses ``argv`` and gets everything ready; raises ``UserError`` on bad input."""
+    paper, profiles = spec.paper, spec.profiles
+    parser = cli.build_parser(paper.key, spec.description, profiles, paper.rows,
+                              roles=paper.roles)
+    if spec.add_arguments is not None:
+        spec.add_arguments(parser)
     args = parser.parse_args(argv)
     provenance.git_commit()  # pin the code version this process runs
     from reproductions.common import data as data_lib  # TensorFlow: after --help
     profile = cli.resolve_profile(args, profiles)
-    if adjust_profile is not None:  # paper-specific options that change the protocol
-        profile = adjust_profile(args, profile)
-    chosen_rows = cli.parse_rows(args.rows, rows)
-    source = data_lib.resolve_source(
-        paper.dataset, paper.synthetic_dataset, data=args.data, manual_dir=args.manual_dir,
-        real_config=real_config, synthetic_config=synthetic_config)
-    output_dir, work_dir = cli.default_dirs(paper.key, profile, source.synthetic, args)
-    ctx_log = lambda m: print(f"[{time.strftime('%H:%M:%S')}] {m}", flush=True)  # noqa: E731
-    if source.synthetic:
-        print(SYNTHETIC_BANNER.format(name=source.name, mark=results.SYNTHETIC_MARK,
+    if spec.adjust_profile is not None:
+        profile = spec.adjust_profile(args, profile)
+    rows = cli.parse_rows(args.rows, paper.rows)
+    manual = cli.role_paths(args.manual_dir, paper.roles, "--manual-dir")
+    folders = cli.role_paths(args.image_folder, paper.roles, "--image-folder")
+    sources = {role: data_lib.resolve_source(
+        ds.name, ds.synthetic, data=args.data, manual_dir=manual.get(role),
+        real_config=ds.config, synthetic_config=ds.synthetic_config,
+        image_folder=folders.get(role)) for role, ds in paper.datasets.items()}
+    log(f"{paper.title}: profile {profile.name}, rows {', '.join(rows)}")
+    datasets, info = {}, {}
+    for role, source in sources.items():
+        tag = "" if len(sources) == 1 else f" ({role})"
+        log(f"data{tag}: {source.describe()}; preparing it (first time only)")
+        builder = data_lib.prepare(source, args.data_dir,
+                                   channels=paper.datasets[role].channels,
+                                   seed=profile.seeds[0])
+        datasets[role] = Dataset(source, builder)
+        info[role] = {"name": source.name, "config": source.config,
+                      "version": str(builder.info.version),
+                      "splits": {name: s.num_examples
+                                 for name, s in builder.info.splits.items()},
+                      "manual_dir": (None if source.manual_dir is None or source.user_folder
+                                     else source.manual_dir.name)}
+        if source.user_folder:
+            info[role]["root"] = str(source.manual_dir)
+            info[role]["classes"] = list(builder.class_names)
+            info[role]["converted"] = dict(getattr(builder, "converted", {}))
+    synthetic = any(s.synthetic for s in sources.values())
+    user_data = any(s.user_folder for s in sources.values())
+    output_dir, work_dir = cli.default_dirs(paper.key, profile, synthetic, args, user_data)
+    if args.work_dir is None:
+        work_dir = work_dir.with_name(f"{work_dir.name}-{_work_tag(profile, info)}")
+    if synthetic:
+        names = ", ".join(s.name for s in sources.values() if s.synthetic)
+        print(SYNTHETIC_BANNER.format(name=names, mark=results.SYNTHETIC_MARK,
                                       real=paper.dataset), flush=True)
-    ctx_log(f"{paper.title}: profile {profile.name}, rows {', '.join(chosen_rows)}")
-    ctx_log(f"data: {source.describe()}; preparing the TFDS dataset (first time only)")
-    builder = data_lib.prepare(source, args.data_dir)
-    splits = {name: info.num_examples for name, info in builder.info.splits.items()}
-    dataset = {"name": source.name, "config": source.config,
-               "version": str(builder.info.version), "splits": splits,
-               "manual_dir": None if source.manual_dir is None else source.manual_dir.name}
-    store = results.ResultsStore(output_dir, paper, profile, dataset, source.synthetic,
-                                 force=args.force)
-    ctx_log(f"results -> {output_dir}; checkpoints and resume state -> {work_dir}")
-    return Context(paper, args, profile, source, builder, store, output_dir, work_dir,
-                   chosen_rows, cli.keras_verbosity(args))
+    if user_data:
+        where = "; ".join(f"{role}: {d.builder.describe()}" for role, d in datasets.items()
+                          if d.source.user_folder)
+        print(USER_DATA_BANNER.format(where=where, mark=results.USER_DATA_MARK,
+                                      output=output_dir), flush=True)
+    store = results.ResultsStore(output_dir, paper, profile, info, synthetic,
+                                 force=args.force, user_data=user_data)
+    store.notes = spec.notes
+    store.sections = spec.sections
+    log(f"results -> {output_dir}; checkpoints and resume state -> {work_dir}")
+    return Context(paper, args, profile, datasets, store, output_dir, work_dir, rows,
+                   cli.keras_verbosity(args))
 
 
-def run_all(ctx: Context, jobs: Sequence[tuple[str, int, str]],
-            run_one: Callable[[str, int, str], dict]) -> None:
-    """Runs each ``(row, seed, variant)`` not yet stored, saving as it goes."""
+def run_all(ctx: Context, spec: Reproduction, jobs: Sequence[Job]) -> None:
+    """Runs each job not yet stored, saving as it goes."""
     todo = [job for job in jobs if ctx.store.find_run(*job) is None]
     done = len(jobs) - len(todo)
     if done:
         ctx.log(f"{done} of {len(jobs)} runs already stored in {ctx.store.path}; "
                 "running the rest")
-    for i, (row, seed, variant) in enumerate(todo, 1):
-        ctx.log(f"run {i}/{len(todo)}: {row}{' (' + variant + ')' if variant else ''}, "
-                f"seed {seed}")
-        record = run_one(row, seed, variant)
+    for i, job in enumerate(todo, 1):
+        ctx.log(f"run {i}/{len(todo)}: {job.describe()}")
+        record = spec.run(ctx, job)
         ctx.store.add_run(record)
-        results.write_readme(ctx.store)  # partial tables are readable at once
-        ctx.log(f"stored {row} seed {seed}: " + ", ".join(
-            f"{t}/{r} " + ", ".join(f"{m}={v:.2f}" for m, v in vals.items())
+        refresh(ctx, spec)  # partial tables are readable at once
+        ctx.log(f"stored {job.describe()}: " + ", ".join(
+            f"{t}/{r} " + ", ".join(_fmt_metric(m, v) for m, v in vals.items())
             for t, rs in record["values"].items() for r, vals in rs.items()))
 
 
-def finish(ctx: Context, notes: str = "") -> None:
-    path = results.write_readme(ctx.store, notes)
+def _fmt_metric(metric: str, value) -> str:
+    if isinstance(value, dict):  # a curve: its points
+        return f"{metric}=[" + ", ".join(f"{x}: {v:.2f}" for x, v in value.items()) + "]"
+    return f"{metric}={value:.2f}"
+
+
+def measure(store: results.ResultsStore, throughput_rows: Sequence[str] = ()) -> None:
+    """Recomputes the paper's paired claims and the throughput summary from
+    the stored runs."""
+    for claim in store.paper.claims:
+        gap = results.paired_gap(store.paper, store.runs, claim.table, claim.baseline,
+                                 claim.proposed, claim.metric)
+        if gap is not None:
+            store.set_extra(claim.key, gap)
+    if throughput_rows:
+        speed = results.throughput(store.runs, throughput_rows)
+        if speed is not None:
+            store.set_extra("throughput", speed)
+
+
+def refresh(ctx: Context, spec: Reproduction) -> Path:
+    """Measurements, figures and README from what is stored now."""
+    measure(ctx.store, spec.throughput_rows)
+    if spec.figures is not None:
+        spec.figures(ctx)
+    return results.write_readme(ctx.store)
+
+
+def finish(ctx: Context, spec: Reproduction) -> None:
+    path = refresh(ctx, spec)
     print()
-    print(results.markdown_tables(ctx.paper, ctx.store.data["runs"], ctx.profile.name,
-                                  ctx.synthetic))
+    print(results.markdown_tables(ctx.paper, ctx.store.runs, ctx.profile.name,
+                                  ctx.synthetic, ctx.user_data))
     print()
     ctx.log(f"wrote {ctx.store.path} and {path}")
     if ctx.synthetic:
         print(f"\n(These numbers are {results.SYNTHETIC_MARK}.)", file=sys.stdout)
+    if ctx.user_data:
+        print(f"\n(These numbers are {results.USER_DATA_MARK}.)", file=sys.stdout)
+
+
+# --- one Keras job ----------------------------------------------------------
+@dataclasses.dataclass
+class Fitted:
+    """A trained model, its test outputs and metrics; :meth:`record` turns
+    them into the run's entry for ``results.json``."""
+
+    job: Job
+    model: Any
+    outcome: Any   # reproductions.common.training.TrainOutcome
+    outputs: Any   # model.predict on the test split
+    metrics: dict  # classification_metrics of the scored outputs
+
+    def record(self, values: dict, **extra) -> dict:
+        return results.run_record(
+            self.job.row, self.job.seed, values, variant=self.job.variant,
+            epochs=self.outcome.epochs, best_epoch=self.outcome.best_epoch,
+            wall_time_s=self.outcome.wall_time_s,
+            train_images_per_s=self.outcome.train_images_per_s, metrics=self.metrics,
+            history=self.outcome.history, parameters=self.model.count_params(), **extra)
+
+
+def fit_and_evaluate(ctx: Context, job: Job, *, build: Callable[[], Any],
+                     compile: Callable[[Any], None], splits: Mapping[str, Any],
+                     scores: Callable | None = None, **train_kwargs) -> Fitted:
+    """Seeds, builds, compiles and trains one model for ``job`` (resumable,
+    best weights by validation loss), then scores the test split.
+
+    ``splits``: ``{"train", "validation", "test"}`` -> ``ArraySplit``;
+    ``scores(outputs) -> class scores`` for models whose outputs are not the
+    class probabilities (several heads ...); ``train_kwargs`` go to
+    :func:`reproductions.common.training.train` (augmentation, targets ...).
+    """
+    import numpy as np
+
+    from reproductions.common import metrics, training
+
+    training.set_determinism(job.seed)
+    model = build()
+    compile(model)
+    train_kwargs.setdefault("epochs", ctx.profile.epochs_for(job.row))
+    outcome = training.train(
+        model, splits["train"], splits["validation"], run_dir=ctx.run_dir(job),
+        batch_size=ctx.profile.batch_size, seed=job.seed, verbose=ctx.verbose,
+        tensorboard=not ctx.args.no_tensorboard, **train_kwargs)
+    outputs = training.predict_proba(model, splits["test"], ctx.profile.batch_size)
+    probs = outputs if scores is None else scores(outputs)
+    m = metrics.classification_metrics(splits["test"].labels, np.argmax(probs, -1),
+                                       splits["test"].class_names)
+    return Fitted(job, model, outcome, outputs, m)

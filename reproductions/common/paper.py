@@ -4,12 +4,17 @@ Each reproduction transcribes its paper's result tables once, in
 ``reproductions/<paper>/paper.py`` as a :class:`PaperSpec`. Nothing else in
 the project types a paper's number: the results writer and
 ``python -m reproductions.compare`` read them from here.
+
+A spec also names what the reproduction needs around the tables: the
+datasets it reads, by role (:class:`DatasetSpec`), the rows it trains, and
+the paper's paired claims ("X beats Y by d points", :class:`Claim`) whose
+per-seed gap every run of the command recomputes.
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib
-from typing import Sequence
+from typing import Mapping, Sequence
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,10 +22,11 @@ class Row:
     """One row of a paper's table.
 
     Attributes:
-      key: the row's id in the code (``super_xception``); ``None``-reproduced
-        rows use ``reproduced=False``.
+      key: the row's id in the code (``super_xception``).
       label: the row as the paper prints it.
-      values: metric name -> value as printed in the paper (percent).
+      values: metric name -> value as printed in the paper (percent). In a
+        curve table (:attr:`Table.x` set): metric -> ``{x: value}``, the
+        points the paper reports.
       reproduced: False for rows the suite does not reproduce (other
         authors' methods quoted by the paper).
     """
@@ -33,17 +39,62 @@ class Row:
 
 @dataclasses.dataclass(frozen=True)
 class Table:
+    """One result table of a paper.
+
+    A table with ``x`` is a *curve table*: each row holds one value per
+    ``x`` (accuracy vs labelled fraction, vs epochs ...); runs store
+    ``{metric: {format_x(x): value}}`` and the tables show one column per x.
+    """
+
     key: str
     title: str
     metrics: tuple[str, ...]  # e.g. ("aca",) or ("mca", "aca")
     rows: tuple[Row, ...]
     note: str = ""
+    x: tuple[float, ...] | None = None
+    x_label: str = ""
 
     def row(self, key: str) -> Row:
         for row in self.rows:
             if row.key == key:
                 return row
         raise KeyError(f"table {self.key} has no row {key!r}")
+
+    @property
+    def is_curve(self) -> bool:
+        return self.x is not None
+
+
+def format_x(x: float) -> str:
+    """The key of point ``x`` of a curve (``20``, ``12.5``) in results.json."""
+    return f"{x:g}"
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset a paper reads, with its embedded synthetic stand-in.
+
+    ``config`` / ``synthetic_config``: TFDS configs (``None``: the default).
+    ``channels``: what a user's image folder is converted to.
+    """
+
+    name: str
+    synthetic: str
+    config: str | None = None
+    synthetic_config: str | None = None
+    channels: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """A paper's "``proposed`` beats ``baseline``" on ``table``/``metric``:
+    stored as the per-seed gap under ``extra[key]``."""
+
+    key: str
+    table: str
+    baseline: str
+    proposed: str
+    metric: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,9 +103,10 @@ class PaperSpec:
     title: str
     citation: str
     source: str         # file under ../shared/papers/
-    dataset: str        # TFDS builder of the real data
-    synthetic_dataset: str
+    datasets: Mapping[str, DatasetSpec]  # role -> dataset; the first is the primary
     tables: tuple[Table, ...]
+    trained_rows: tuple[str, ...] | None = None  # default: the first table's reproduced rows
+    claims: tuple[Claim, ...] = ()
 
     def table(self, key: str) -> Table:
         for table in self.tables:
@@ -62,10 +114,36 @@ class PaperSpec:
                 return table
         raise KeyError(f"paper {self.key} has no table {key!r}")
 
+    @property
+    def rows(self) -> tuple[str, ...]:
+        """The rows the command trains (``--rows``), in the order it runs them."""
+        if self.trained_rows is not None:
+            return tuple(self.trained_rows)
+        return tuple(r.key for r in self.tables[0].rows if r.reproduced)
 
-METRIC_LABELS = {"aca": "ACA / accuracy (%)", "mca": "MCA (%)"}
+    def label(self, row: str) -> str:
+        """The row's label as the paper prints it (its first table with it)."""
+        for table in self.tables:
+            for r in table.rows:
+                if r.key == row:
+                    return r.label
+        return row
 
-# Papers whose reproduction exists; compare() walks this list.
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(self.datasets)
+
+    @property
+    def dataset(self) -> str:
+        """TFDS name of the primary dataset."""
+        return next(iter(self.datasets.values())).name
+
+
+METRIC_LABELS = {"aca": "ACA / accuracy (%)", "mca": "MCA (%)",
+                 "precision": "macro precision (%)", "recall": "macro recall (%)",
+                 "f1": "macro F1 (%)"}
+
+# Papers whose reproduction exists; compare() and the builder tests walk this list.
 PAPERS: Sequence[str] = ("super_xception", "dri")
 
 

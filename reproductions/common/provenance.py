@@ -12,6 +12,19 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+
+def is_source_checkout() -> bool:
+    """True when the package runs from its source tree (a clone, an editable
+    install), False when it was installed into site-packages."""
+    return (REPO_ROOT / "setup.cfg").is_file() and (REPO_ROOT / "reproductions").is_dir()
+
+
+def project_root() -> Path:
+    """Where ``results/`` and ``../shared/data`` are looked for: the source
+    tree, or the working directory when the package is installed (then
+    ``REPO_ROOT`` is site-packages)."""
+    return REPO_ROOT if is_source_checkout() else Path.cwd()
+
 _PACKAGES = ("tensorflow", "keras", "tensorflow-datasets", "numpy", "scikit-learn",
              "pywavelets", "opencv-python-headless", "matplotlib")
 
@@ -20,6 +33,9 @@ _PACKAGES = ("tensorflow", "keras", "tensorflow-datasets", "numpy", "scikit-lear
 def git_commit() -> dict:
     """The commit the code was run from, and whether the tree was dirty.
 
+    Dirty means: a tracked file changed, or an untracked (and not ignored)
+    file exists, anywhere but under ``results/`` -- an untracked module runs
+    as much as a tracked one, while ``results/`` is what the runs write.
     Read once per process (at the first call, made when a run starts), so a
     commit made while a long run trains does not relabel its results.
     """
@@ -28,7 +44,8 @@ def git_commit() -> dict:
                               text=True, timeout=10, check=False)
     try:
         head = git("rev-parse", "HEAD")
-        status = git("status", "--porcelain", "--untracked-files=no")
+        status = git("status", "--porcelain", "--untracked-files=all", "--", ".",
+                     ":(exclude)results")
     except (OSError, subprocess.TimeoutExpired):
         return {"commit": "unknown", "dirty": None}
     if head.returncode != 0:

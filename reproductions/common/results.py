@@ -16,20 +16,31 @@ import math
 import os
 import statistics
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
 
 from reproductions.common import provenance
 from reproductions.common.errors import UserError
-from reproductions.common.paper import METRIC_LABELS, PaperSpec
+from reproductions.common.paper import METRIC_LABELS, PaperSpec, format_x
 from reproductions.common.profiles import Profile
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: datasets by role (1 had one "dataset"; read and converted)
 SYNTHETIC_MARK = "synthetic — not comparable to the paper"
-# What every stored run must say about itself (checked by compare --check).
-REQUIRED_RUN_FIELDS = ("row", "seed", "values", "provenance", "wall_time_s",
-                       "train_images_per_s", "epochs")
+USER_DATA_MARK = "user data — the paper's protocol on your images, not the paper's data"
+# What every stored run must say about itself (checked by compare --check), by
+# kind of run: a Keras training run, or a scikit-learn fit (no epochs).
+REQUIRED_RUN_FIELDS = ("row", "seed", "values", "provenance", "wall_time_s")
+REQUIRED_KIND_FIELDS = {"keras": ("train_images_per_s", "epochs"),
+                        "sklearn": ("fit_time_s", "features_per_s", "hyperparameters")}
 REQUIRED_PROVENANCE_FIELDS = ("commit", "packages", "hardware", "command", "time")
-REQUIRED_TOP_FIELDS = ("paper", "profile", "dataset", "synthetic", "runs")
+REQUIRED_TOP_FIELDS = ("paper", "profile", "datasets", "synthetic", "runs")
+
+
+def missing_fields(run: dict) -> list[str]:
+    """The fields a stored run lacks for its kind (``keras`` by default)."""
+    kind = run.get("kind", "keras")
+    if kind not in REQUIRED_KIND_FIELDS:
+        return [f"kind ({kind!r} is not one of {', '.join(REQUIRED_KIND_FIELDS)})"]
+    return [f for f in REQUIRED_RUN_FIELDS + REQUIRED_KIND_FIELDS[kind] if f not in run]
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -62,27 +73,32 @@ class ResultsStore:
     """
 
     def __init__(self, output_dir: Path, paper: PaperSpec, profile: Profile,
-                 dataset: dict, synthetic: bool, force: bool = False):
+                 datasets: dict, synthetic: bool, force: bool = False,
+                 user_data: bool = False):
+        """``datasets``: role -> ``{"name", "config", "version", "splits", ...}``."""
         self.dir = Path(output_dir)
         self.paper = paper
         self.path = self.dir / "results.json"
+        self.notes = ""  # the README's prose; kept by every rewrite
+        self.sections: Callable[[ResultsStore], str] | None = None
         self.data = {
             "schema_version": SCHEMA_VERSION,
             "paper": paper.key,
             "title": paper.title,
             "profile": profile.to_json(),
-            "dataset": dataset,
+            "datasets": datasets,
             "synthetic": synthetic,
-            "note": SYNTHETIC_MARK if synthetic else "",
+            "user_data": user_data,
+            "note": (SYNTHETIC_MARK if synthetic else USER_DATA_MARK if user_data else ""),
             "runs": [],
             "extra": {},
         }
         if self.path.exists():
-            old = json.loads(self.path.read_text())
+            old = upgrade(json.loads(self.path.read_text()))
             same = (old.get("profile", {}).get("name") == profile.name
                     and old.get("synthetic") == synthetic
-                    and old.get("dataset", {}).get("name") == dataset.get("name")
-                    and old.get("dataset", {}).get("config") == dataset.get("config"))
+                    and bool(old.get("user_data")) == user_data
+                    and _identity(old.get("datasets", {})) == _identity(datasets))
             if (same and _protocol(old.get("profile", {})) == _protocol(self.data["profile"])
                     and not force):
                 self.data["runs"] = old.get("runs", [])
@@ -91,10 +107,10 @@ class ResultsStore:
                 raise UserError(
                     f"{self.path} holds results of profile "
                     f"{old.get('profile', {}).get('name')!r} on "
-                    f"{old.get('dataset', {}).get('name')!r}"
+                    f"{_names(old.get('datasets', {}))}"
                     f"{' (synthetic)' if old.get('synthetic') else ''} with other "
                     f"settings than this run (profile {profile.name!r} on "
-                    f"{dataset.get('name')!r}). Results are not overwritten: pass "
+                    f"{_names(datasets)}). Results are not overwritten: pass "
                     "--output-dir to write elsewhere, or --force to replace them "
                     "(the old file is kept as results.json.bak).")
             else:
@@ -108,9 +124,23 @@ class ResultsStore:
                 return run
         return None
 
+    @property
+    def runs(self) -> list[dict]:
+        return self.data["runs"]
+
+    @property
+    def extra(self) -> dict:
+        return self.data["extra"]
+
+    def set_dataset_info(self, role: str, **info) -> None:
+        """Adds facts about the data a role's runs used (sizes after
+        subsetting, augmented counts ...) to ``datasets[role]``."""
+        self.data["datasets"][role].update(info)
+        self.save()
+
     def add_run(self, run: dict) -> None:
         """Stores one finished run (replacing an older one with the same key)."""
-        missing = [f for f in REQUIRED_RUN_FIELDS if f not in run]
+        missing = missing_fields(run)
         if missing:
             raise ValueError(f"run record lacks {missing}")
         self.data["runs"] = [r for r in self.data["runs"]
@@ -132,23 +162,53 @@ class ResultsStore:
         return aggregate(self.paper, self.data["runs"])
 
 
+def upgrade(data: dict) -> dict:
+    """A results.json of an older schema in today's form (schema 1 had one
+    ``dataset``, the paper's only one, under the role ``data``)."""
+    if "datasets" not in data and "dataset" in data:
+        data["datasets"] = {"data": data.pop("dataset")}
+    data.setdefault("user_data", False)
+    return data
+
+
+def _identity(datasets: dict) -> dict:
+    """What makes two runs' data the same: name, config and (for a user's
+    folder, whose content can change) version, per role."""
+    return {role: (d.get("name"), d.get("config"),
+                   d.get("version") if d.get("name") == "image_folder" else None)
+            for role, d in datasets.items()}
+
+
+def _names(datasets: dict) -> str:
+    return ", ".join(f"{d.get('name')!r}" for d in datasets.values())
+
+
+def _summary(vals: list[float]) -> dict:
+    return {"mean": statistics.fmean(vals),
+            "std": statistics.stdev(vals) if len(vals) > 1 else None,
+            "n": len(vals), "values": vals}
+
+
 def aggregate(paper: PaperSpec, runs: Iterable[dict]) -> dict:
-    """``{table: {row: {metric: {"mean", "std", "n", "values"}}}}`` over runs."""
+    """``{table: {row: {metric: {"mean", "std", "n", "values"}}}}`` over runs;
+    in a curve table one such summary per point: ``{metric: {x: {...}}}``."""
     out: dict = {}
     runs = list(runs)
     for table in paper.tables:
         rows = {}
         for row in table.rows:
+            stored = [run["values"][table.key][row.key] for run in runs
+                      if row.key in run["values"].get(table.key, {})]
             per_metric = {}
             for metric in table.metrics:
-                vals = [run["values"][table.key][row.key][metric] for run in runs
-                        if row.key in run["values"].get(table.key, {})
-                        and metric in run["values"][table.key][row.key]]
-                if vals:
+                vals = [v[metric] for v in stored if metric in v]
+                if vals and table.is_curve:
                     per_metric[metric] = {
-                        "mean": statistics.fmean(vals),
-                        "std": statistics.stdev(vals) if len(vals) > 1 else None,
-                        "n": len(vals), "values": vals}
+                        format_x(x): _summary([v[format_x(x)] for v in vals
+                                               if format_x(x) in v])
+                        for x in table.x if any(format_x(x) in v for v in vals)}
+                elif vals:
+                    per_metric[metric] = _summary(vals)
             if per_metric:
                 rows[row.key] = per_metric
         out[table.key] = rows
@@ -165,39 +225,79 @@ def format_value(agg: dict | None) -> str:
     return text
 
 
+def metric_label(metric: str) -> str:
+    """``mca`` -> ``MCA (%)``; a curve point ``mca@20`` -> ``MCA (%) at 20``."""
+    name, _, x = metric.partition("@")
+    label = METRIC_LABELS.get(name, name)
+    return f"{label} at {x}" if x else label
+
+
 def comparison_rows(paper: PaperSpec, runs: list[dict], profile_name: str | None):
-    """Yields ``(table, row, metric, paper_value, agg, delta)`` for every cell."""
+    """Yields ``(table, row, metric, paper_value, agg, delta)`` for every cell.
+
+    In a curve table, a cell is a point ``metric@x`` that the paper reports
+    (the points it does not report are in the README's curve tables)."""
     agg = aggregate(paper, runs)
     for table in paper.tables:
         for row in table.rows:
             for metric in table.metrics:
-                paper_value = row.values.get(metric)
                 a = agg[table.key].get(row.key, {}).get(metric)
-                delta = (a["mean"] - paper_value
-                         if a is not None and paper_value is not None else None)
-                yield table, row, metric, paper_value, a, delta
+                if table.is_curve:
+                    cells = [(f"{metric}@{format_x(x)}", value,
+                              (a or {}).get(format_x(x)))
+                             for x, value in sorted(row.values.get(metric, {}).items())]
+                else:
+                    cells = [(metric, row.values.get(metric), a)]
+                for name, paper_value, a_cell in cells:
+                    delta = (a_cell["mean"] - paper_value
+                             if a_cell is not None and paper_value is not None else None)
+                    yield table, row, name, paper_value, a_cell, delta
+
+
+def _curve_markdown(table, paper: PaperSpec, runs: list[dict], profile_cell: str) -> list[str]:
+    """One line per (row, metric), one column per x: ``reproduced [paper]``."""
+    agg = aggregate(paper, runs)[table.key]
+    xs = [format_x(x) for x in table.x]
+    lines = [f"| model | metric | {' | '.join(f'{table.x_label} {x}' for x in xs)} | profile |",
+             "|---|---|" + "---:|" * len(xs) + "---|"]
+    for row in table.rows:
+        for metric in table.metrics:
+            printed = {format_x(x): v for x, v in row.values.get(metric, {}).items()}
+            cells = []
+            for x in xs:
+                a = agg.get(row.key, {}).get(metric, {}).get(x)
+                text = (format_value(a) if row.reproduced else "not reproduced") if (
+                    a or not row.reproduced) else "—"
+                if x in printed:
+                    text += f" [paper {printed[x]:.2f}]"
+                cells.append(text)
+            lines.append(f"| {row.label} | {METRIC_LABELS.get(metric, metric)} | "
+                         f"{' | '.join(cells)} | {profile_cell if row.reproduced else '—'} |")
+    return lines
 
 
 def markdown_tables(paper: PaperSpec, runs: list[dict], profile_name: str,
-                    synthetic: bool) -> str:
+                    synthetic: bool, user_data: bool = False) -> str:
     lines = []
-    profile_cell = profile_name + (" (synthetic)" if synthetic else "")
-    current = None
-    for table, row, metric, paper_value, agg, delta in comparison_rows(
-            paper, runs, profile_name):
-        if table.key != current:
-            current = table.key
-            lines += ["", f"### {table.title}", ""]
-            if table.note:
-                lines += [table.note, ""]
-            lines += ["| model | metric | paper | reproduced | delta | profile |",
-                      "|---|---|---:|---:|---:|---|"]
-        reproduced = format_value(agg) if row.reproduced else "not reproduced"
-        lines.append(
-            f"| {row.label} | {METRIC_LABELS.get(metric, metric)} | "
-            f"{'—' if paper_value is None else f'{paper_value:.2f}'} | {reproduced} | "
-            f"{'—' if delta is None else f'{delta:+.2f}'} | "
-            f"{profile_cell if row.reproduced else '—'} |")
+    profile_cell = profile_name + (" (synthetic)" if synthetic else
+                                   " (user data)" if user_data else "")
+    cells = list(comparison_rows(paper, runs, profile_name))
+    for table in paper.tables:
+        lines += ["", f"### {table.title}", ""]
+        if table.note:
+            lines += [table.note, ""]
+        if table.is_curve:
+            lines += _curve_markdown(table, paper, runs, profile_cell)
+            continue
+        lines += ["| model | metric | paper | reproduced | delta | profile |",
+                  "|---|---|---:|---:|---:|---|"]
+        for _, row, metric, paper_value, agg, delta in (c for c in cells if c[0] is table):
+            reproduced = format_value(agg) if row.reproduced else "not reproduced"
+            lines.append(
+                f"| {row.label} | {metric_label(metric)} | "
+                f"{'—' if paper_value is None else f'{paper_value:.2f}'} | {reproduced} | "
+                f"{'—' if delta is None else f'{delta:+.2f}'} | "
+                f"{profile_cell if row.reproduced else '—'} |")
     return "\n".join(lines)
 
 
@@ -207,18 +307,60 @@ def _fmt_seconds(s: float) -> str:
     return f"{s / 60:.1f} min" if s >= 90 else f"{s:.0f} s"
 
 
-def write_readme(store: ResultsStore, notes: str = "") -> Path:
-    """Writes ``README.md`` next to ``results.json`` from what is stored."""
+def _dataset_line(role: str, d: dict, single: bool) -> str:
+    return (f"- Dataset{'' if single else f' ({role})'}: `{d.get('name')}`"
+            + (f" (config `{d.get('config')}`)" if d.get("config") else "")
+            + (f" from `{d.get('root')}`" if d.get("root") else "")
+            + ", examples per split: "
+            + ", ".join(f"{k} {v}" for k, v in d.get("splits", {}).items()))
+
+
+def _runs_markdown(runs: list[dict]) -> list[str]:
+    """The *Runs* tables: Keras training runs, then scikit-learn fits."""
+    lines = []
+    keras_runs = [r for r in runs if r.get("kind", "keras") == "keras"]
+    fits = [r for r in runs if r.get("kind") == "sklearn"]
+    if keras_runs:
+        lines += ["", "### Runs", "",
+                  "| row | variant | seed | epochs | best epoch | wall time | train images/s | commit |",
+                  "|---|---|---:|---:|---:|---:|---:|---|"]
+        for r in keras_runs:
+            lines.append(
+                f"| {r['row']} | {r.get('variant') or '—'} | {r['seed']} | {r['epochs']} | "
+                f"{r.get('best_epoch', '—')} | {_fmt_seconds(r['wall_time_s'])} | "
+                f"{r['train_images_per_s']:.1f} | {r['provenance']['commit'][:10]} |")
+    if fits:
+        lines += ["", "### scikit-learn fits", "",
+                  "| row | variant | seed | fit time | features/s | chosen hyper-parameters | commit |",
+                  "|---|---|---:|---:|---:|---|---|"]
+        for r in fits:
+            params = ", ".join(f"{k}={_fmt_value(v)}" for k, v in r["hyperparameters"].items())
+            lines.append(
+                f"| {r['row']} | {r.get('variant') or '—'} | {r['seed']} | "
+                f"{_fmt_seconds(r['fit_time_s'])} | {r['features_per_s']:.0f} | "
+                f"{params or '—'} | {r['provenance']['commit'][:10]} |")
+    return lines
+
+
+def write_readme(store: ResultsStore) -> Path:
+    """Writes ``README.md`` next to ``results.json`` from what is stored,
+    with the store's ``notes`` (the paper module's prose) and ``sections``
+    (its tables computed from the stored runs), so that a README written
+    after any run -- also of an interrupted command -- is complete."""
     data = store.data
     paper = store.paper
     profile = data["profile"]
     runs = data["runs"]
+    datasets = data["datasets"]
     lines = [f"# {paper.title} — reproduction results", ""]
     if data["synthetic"]:
+        names = ", ".join(f"`{d.get('name')}`" for d in datasets.values())
         lines += [f"> **{SYNTHETIC_MARK.upper()}.** These numbers come from the "
-                  "embedded procedurally generated dataset "
-                  f"`{data['dataset'].get('name')}`; they only show that the code runs.",
-                  ""]
+                  f"embedded procedurally generated dataset {names}; they only show "
+                  "that the code runs.", ""]
+    if data.get("user_data"):
+        lines += [f"> **{USER_DATA_MARK.upper()}.** The paper's columns are the "
+                  "paper's numbers on its own data, shown for orientation only.", ""]
     lines += [
         f"Paper: {paper.citation}",
         "",
@@ -229,16 +371,14 @@ def write_readme(store: ResultsStore, notes: str = "") -> Path:
         "",
         "`delta` = reproduced mean − paper. `± std (n)` over seeds where a row was "
         "run with several seeds.",
-        markdown_tables(paper, runs, profile["name"], data["synthetic"]),
+        markdown_tables(paper, runs, profile["name"], data["synthetic"],
+                        bool(data.get("user_data"))),
         "",
         "## How these numbers were made",
         "",
         f"- Profile **{profile['name']}**: {profile['description']}",
-        f"- Dataset: `{data['dataset'].get('name')}`"
-        + (f" (config `{data['dataset'].get('config')}`)" if data['dataset'].get('config') else "")
-        + ", examples per split: "
-        + ", ".join(f"{k} {v}" for k, v in data["dataset"].get("splits", {}).items()),
     ]
+    lines += [_dataset_line(role, d, len(datasets) == 1) for role, d in datasets.items()]
     if profile.get("reductions"):
         lines += ["- Departures from the paper's protocol in this profile:"]
         lines += [f"  - {r}" for r in profile["reductions"]]
@@ -254,15 +394,8 @@ def write_readme(store: ResultsStore, notes: str = "") -> Path:
         total = sum(r["wall_time_s"] for r in runs)
         lines += [f"- Code: commit(s) {', '.join(commits)}",
                   f"- Hardware: {'; '.join(hw)}",
-                  f"- Total training + evaluation wall time: {_fmt_seconds(total)}",
-                  "", "### Runs", "",
-                  "| row | variant | seed | epochs | best epoch | wall time | train images/s | commit |",
-                  "|---|---|---:|---:|---:|---:|---:|---|"]
-        for r in runs:
-            lines.append(
-                f"| {r['row']} | {r.get('variant') or '—'} | {r['seed']} | {r['epochs']} | "
-                f"{r.get('best_epoch', '—')} | {_fmt_seconds(r['wall_time_s'])} | "
-                f"{r['train_images_per_s']:.1f} | {r['provenance']['commit'][:10]} |")
+                  f"- Total training + evaluation wall time: {_fmt_seconds(total)}"]
+        lines += _runs_markdown(runs)
     if data.get("extra"):
         lines += ["", "## Other measurements", ""]
         for key, value in data["extra"].items():
@@ -271,6 +404,7 @@ def write_readme(store: ResultsStore, notes: str = "") -> Path:
                     f"{k} = {_fmt_value(v)}" for k, v in value.items()))
             else:
                 lines.append(f"- **{key}**: {value}")
+    notes = store.notes + ("" if store.sections is None else store.sections(store))
     if notes:
         lines += ["", notes.strip()]
     figures = sorted(p.name for p in store.dir.glob("*.png"))
@@ -317,6 +451,40 @@ def paired_gap(paper: PaperSpec, runs: Iterable[dict], table: str, baseline: str
                     "paired by seed (std with n − 1)"}
 
 
+def throughput(runs: list[dict], rows: Sequence[str]) -> dict | None:
+    """Training images/s of ``rows`` per seed, the median over seeds as the
+    headline (a seed that shared the 2 cores with another process is an
+    outlier the median resists); for two rows also their ratio, paired by
+    seed (both networks of a seed train in the same command on the same data
+    and batch size); and the training input pipeline alone when a run
+    measured it (``pipeline_images_per_s``). Ablation variants and runs
+    restored from an earlier process (wall time 0) are left out."""
+    speed = {row: per_seed(runs, row, lambda r: r["train_images_per_s"], measured_only=True)
+             for row in rows}
+    seeds = sorted(set.intersection(*(set(s) for s in speed.values())))
+    if not seeds:
+        return None
+    out: dict = {"seeds": seeds}
+    for row in rows:
+        out[f"{row}_images_per_s"] = [speed[row][k] for k in seeds]
+        out[f"median_{row}_images_per_s"] = statistics.median(speed[row][k] for k in seeds)
+    if len(rows) == 2:
+        a, b = rows
+        ratios = [speed[b][k] / speed[a][k] for k in seeds]
+        out[f"{b}_over_{a}"] = ratios
+        out[f"median_{b}_over_{a}"] = statistics.median(ratios)
+    pipeline = [r["pipeline_images_per_s"] for r in runs if r.get("pipeline_images_per_s")]
+    if pipeline:
+        out["input_pipeline_images_per_s"] = statistics.fmean(pipeline)
+        out["pipeline_over_training"] = (out["input_pipeline_images_per_s"]
+                                         / out[f"median_{rows[0]}_images_per_s"])
+    out["note"] = ("training images/s per seed, every network trained in this command; "
+                   "the median is the headline"
+                   + ("; the input pipeline alone (no model) measured in the same process"
+                      if pipeline else ""))
+    return out
+
+
 def _fmt_value(value) -> str:
     """Floats to 3 significant digits, also inside lists."""
     if isinstance(value, float):
@@ -328,10 +496,23 @@ def _fmt_value(value) -> str:
 
 def run_record(row: str, seed: int, values: dict, *, epochs: int, wall_time_s: float,
                train_images_per_s: float, variant: str = "", **extra) -> dict:
-    """One run's entry for ``results.json`` with this process's provenance."""
-    return {"row": row, "variant": variant, "seed": seed, "values": values,
-            "epochs": epochs, "wall_time_s": wall_time_s,
+    """One Keras training run's entry for ``results.json`` with this
+    process's provenance."""
+    return {"row": row, "variant": variant, "seed": seed, "kind": "keras",
+            "values": values, "epochs": epochs, "wall_time_s": wall_time_s,
             "train_images_per_s": train_images_per_s,
+            "provenance": provenance.collect(), **extra}
+
+
+def sklearn_record(row: str, seed: int, values: dict, *, fit_time_s: float,
+                   features_per_s: float, hyperparameters: dict, wall_time_s: float,
+                   variant: str = "", **extra) -> dict:
+    """One scikit-learn row's entry (e.g. an SVM on hand-crafted features):
+    its own provenance -- fit time, features/s through the feature
+    extractor, the hyper-parameters cross-validation chose -- and no epochs."""
+    return {"row": row, "variant": variant, "seed": seed, "kind": "sklearn",
+            "values": values, "fit_time_s": fit_time_s, "features_per_s": features_per_s,
+            "hyperparameters": hyperparameters, "wall_time_s": wall_time_s,
             "provenance": provenance.collect(), **extra}
 
 
@@ -341,14 +522,19 @@ def check(results_json: Path) -> list[str]:
         data = json.loads(Path(results_json).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         return [f"{results_json}: unreadable ({exc})"]
+    data = upgrade(data)
     problems = [f"{results_json}: missing top-level field {f!r}"
                 for f in REQUIRED_TOP_FIELDS if f not in data]
     for i, run in enumerate(data.get("runs", [])):
         where = f"{results_json}: run {i} ({run.get('row')}, seed {run.get('seed')})"
-        problems += [f"{where}: missing {f!r}" for f in REQUIRED_RUN_FIELDS if f not in run]
+        problems += [f"{where}: missing {f!r}" for f in missing_fields(run)]
         prov = run.get("provenance", {})
         problems += [f"{where}: provenance lacks {f!r}"
                      for f in REQUIRED_PROVENANCE_FIELDS if f not in prov]
+        if prov.get("dirty"):
+            problems.append(f"{where}: run from a dirty tree (commit "
+                            f"{str(prov.get('commit'))[:10]} plus uncommitted changes): "
+                            "its code cannot be recovered; commit and run it again")
     if "profile" in data and "name" not in data["profile"]:
         problems.append(f"{results_json}: profile has no name")
     return problems

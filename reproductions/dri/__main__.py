@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import sys
 
-from reproductions.common import cli, experiment, metrics, results
+from reproductions.common import experiment
+from reproductions.common.experiment import Job
 from reproductions.dri.paper import PAPER
-from reproductions.dri.profiles import PROFILES, ROWS
+from reproductions.dri.profiles import PROFILES
 
 NOTES = """## Reading of the paper (choices the text leaves open)
 
@@ -85,104 +86,107 @@ def add_arguments(parser) -> None:
                         "(<work-dir>/dri-seed<seed>/dri_sum.keras)")
 
 
-@cli.entry_point
-def main(argv=None) -> int:
-    ctx = experiment.setup(PAPER, PROFILES, ROWS, argv, __doc__,
-                           real_config="dri", synthetic_config="default",
-                           add_arguments=add_arguments)
+def load(ctx) -> None:
+    from reproductions.dri import data
 
-    # Heavy imports only once the arguments are known to be good.
+    split = data.load_splits(ctx.builder, ctx.profile)
+    class_names = split["train"].class_names
+    copies = data.copies_for(class_names, ctx.profile.extra["copies"])
+    repeats = data.repeats(split["train"].labels, class_names, copies)
+    per_epoch = min(ctx.profile.extra["samples_per_epoch"] or int(repeats.sum()),
+                    int(repeats.sum()))
+    ctx.state.update(split=split, repeats=repeats, per_epoch=per_epoch,
+                     augment=data.rotation_augment(class_names, copies))
+    ctx.store.set_dataset_info(
+        "data", used={k: len(v) for k, v in split.items()},
+        augmented_train=data.augmented_counts(split["train"].labels, class_names, copies))
+
+
+def run_one(ctx, job: Job) -> dict:
     import numpy as np
     import tensorflow as tf
 
-    from reproductions.common import data as data_lib, training
-    from reproductions.dri import data, figures, models, protocol
+    from reproductions.common import data as data_lib, metrics
+    from reproductions.dri import models, protocol
 
-    profile = ctx.profile
-    extra = profile.extra
-    ctx.log("loading and preprocessing the splits")
-    split = data.load_splits(ctx.builder, profile)
+    profile, extra, state = ctx.profile, ctx.profile.extra, ctx.state
+    split = state["split"]
     class_names = split["train"].class_names
-    ctx.store.data["dataset"]["used"] = {k: len(v) for k, v in split.items()}
-    repeats = data.repeats(split["train"].labels, class_names, extra["copies"])
-    augment = data.rotation_augment(class_names, extra["copies"])
-    ctx.store.data["dataset"]["augmented_train"] = data.augmented_counts(
-        split["train"].labels, class_names, extra["copies"])
-    per_epoch = min(extra["samples_per_epoch"] or int(repeats.sum()), int(repeats.sum()))
-    steps_per_epoch = -(-per_epoch // profile.batch_size)
+    iterations = profile.epochs_for(job.row) * -(-state["per_epoch"] // profile.batch_size)
+    step = extra["steps_per_decay"] or protocol.step_length(iterations)
+    train = dict(augment=state["augment"], repeats=state["repeats"],
+                 samples_per_epoch=state["per_epoch"], targets=protocol.head_targets)
+    fitted = experiment.fit_and_evaluate(
+        ctx, job, splits=split,
+        build=lambda: models.DRI(job.row,
+                                 input_shape=(profile.image_size, profile.image_size, 1),
+                                 classes=len(class_names), bn_momentum=extra["bn_momentum"]),
+        compile=lambda model: protocol.compile_model(
+            model, steps_per_decay=step, base_lr=extra["base_lr"],
+            run_eagerly=bool(extra.get("run_eagerly", False))),
+        scores=lambda outputs: protocol.summed_predictions(outputs, models.HEADS), **train)
+    labels = split["test"].labels
+    combos = [(h,) for h in models.HEADS] + [hs for hs in protocol.HEAD_SETS.values()
+                                             if len(hs) > 1]
+    heads = {"+".join(hs): metrics.classification_metrics(
+                 labels, np.argmax(protocol.summed_predictions(fitted.outputs, hs), -1),
+                 class_names) for hs in combos}
+    m = fitted.metrics  # every network's prediction: the sum layer, FC1+FC2+FC3
+    pct = lambda x: 100 * x  # noqa: E731
+    values = {"table3a": {job.row: {"mca": pct(m["mca"])}}}
+    if job.row in ("sri", "dri"):
+        values["table4"] = {job.row: {"mca": pct(m["mca"]), "aca": pct(m["aca"])}}
+    if job.row == "dri":
+        values["table3b"] = {key: {"mca": pct(heads["+".join(hs)]["mca"])}
+                             for key, hs in protocol.HEAD_SETS.items()}
+    record_extra = {}
+    if job.row == "dri" and job.seed == profile.seeds[0]:
+        if not ctx.args.no_export:
+            path = models.export_inference_model(fitted.model,
+                                                 ctx.run_dir(job) / "dri_sum.keras")
+            ctx.log(f"saved the summed-prediction DRI model to {path}")
+        # the training input pipeline alone, in this process, after training
+        probe = data_lib.train_dataset(
+            split["train"], batch_size=profile.batch_size, seed=job.seed,
+            epoch=tf.Variable(0, dtype=tf.int64),
+            **{**train, "samples_per_epoch": min(int(state["repeats"].sum()),
+                                                 51 * profile.batch_size)})
+        record_extra["pipeline_images_per_s"] = data_lib.pipeline_throughput(probe, 50)
+    return fitted.record(
+        values, head_metrics={k: {"mca": v["mca"], "aca": v["aca"]} for k, v in heads.items()},
+        iterations=iterations, steps_per_decay=step, **record_extra)
 
-    # First seed of every row first (an interrupted run already has whole
-    # tables), then the other seeds of the multi-seed rows.
-    jobs = [(row, seed, "") for row in ctx.rows for seed in profile.seeds_for(row)[:1]]
-    jobs += [(row, seed, "") for row in ctx.rows for seed in profile.seeds_for(row)[1:]]
 
-    def run_one(row: str, seed: int, variant: str) -> dict:
-        training.set_determinism(seed)
-        model = models.DRI(row, input_shape=(profile.image_size, profile.image_size, 1),
-                           classes=len(class_names), bn_momentum=extra["bn_momentum"])
-        epochs = profile.epochs_for(row)
-        iterations = epochs * steps_per_epoch
-        step = extra["steps_per_decay"] or protocol.step_length(iterations)
-        protocol.compile_model(model, steps_per_decay=step, base_lr=extra["base_lr"],
-                               run_eagerly=bool(extra.get("run_eagerly", False)))
-        run_dir = ctx.run_dir(row, seed, variant)
-        outcome = training.train(
-            model, split["train"], split["validation"], run_dir=run_dir, epochs=epochs,
-            batch_size=profile.batch_size, seed=seed, augment=augment, repeats=repeats,
-            samples_per_epoch=per_epoch, targets=protocol.head_targets,
-            verbose=ctx.verbose, tensorboard=not ctx.args.no_tensorboard)
-        outputs = training.predict_proba(model, split["test"], profile.batch_size)
-        labels = split["test"].labels
-        combos = [(h,) for h in models.HEADS] + [hs for hs in protocol.HEAD_SETS.values()
-                                                 if len(hs) > 1]
-        heads = {"+".join(hs): metrics.classification_metrics(
-                     labels, np.argmax(protocol.summed_predictions(outputs, hs), -1),
-                     class_names) for hs in combos}
-        m = heads["fc1+fc2+fc3"]  # every network's prediction (the sum layer)
-        pct = lambda x: 100 * x  # noqa: E731
-        values = {"table3a": {row: {"mca": pct(m["mca"])}}}
-        if row in ("sri", "dri"):
-            values["table4"] = {row: {"mca": pct(m["mca"]), "aca": pct(m["aca"])}}
-        if row == "dri":
-            values["table3b"] = {key: {"mca": pct(heads["+".join(hs)]["mca"])}
-                                 for key, hs in protocol.HEAD_SETS.items()}
-        record_extra = {}
-        if row == "dri" and seed == profile.seeds[0]:
-            if not ctx.args.no_export:
-                path = models.export_inference_model(model, run_dir / "dri_sum.keras")
-                ctx.log(f"saved the summed-prediction DRI model to {path}")
-            # the training input pipeline alone, in this process, after training
-            probe = data_lib.train_dataset(
-                split["train"], batch_size=profile.batch_size, seed=seed,
-                epoch=tf.Variable(0, dtype=tf.int64), augment=augment, repeats=repeats,
-                samples_per_epoch=min(int(repeats.sum()), 51 * profile.batch_size),
-                targets=protocol.head_targets)
-            record_extra["pipeline_images_per_s"] = data_lib.pipeline_throughput(probe, 50)
-        return results.run_record(
-            row, seed, values, variant=variant, epochs=outcome.epochs,
-            best_epoch=outcome.best_epoch, wall_time_s=outcome.wall_time_s,
-            train_images_per_s=outcome.train_images_per_s, metrics=m,
-            head_metrics={k: {"mca": v["mca"], "aca": v["aca"]} for k, v in heads.items()},
-            history=outcome.history, parameters=model.count_params(),
-            iterations=iterations, steps_per_decay=step, **record_extra)
+def sections(store) -> str:
+    """Parameters, per-class accuracy and per-head MCA of every network."""
+    from reproductions.dri import figures
 
-    experiment.run_all(ctx, jobs, run_one)
-    figures.summary_figures(ctx, class_names)
-    notes = NOTES
-    params = {r["row"]: r["parameters"] for r in ctx.store.data["runs"] if "parameters" in r}
+    notes = ""
+    params = {r["row"]: r["parameters"] for r in store.runs if "parameters" in r}
     if params:
         notes += "\n## Parameters\n\n| network | parameters |\n|---|---:|\n" + "".join(
-            f"| {figures.LABELS[row]} | {params[row]:,} |\n" for row in ROWS if row in params)
-    table = figures.per_class_table(ctx, class_names)
+            f"| {PAPER.label(row)} | {params[row]:,} |\n" for row in PAPER.rows
+            if row in params)
+    table = figures.per_class_table(store)
     if table:
         notes += ("\n## Per-class accuracy (%), test split, first seed, FC1+FC2+FC3\n\n"
                   + table + "\n")
-    table = figures.head_table(ctx)
+    table = figures.head_table(store)
     if table:
         notes += ("\n## MCA (%) of each head and sum of heads, test split, first seed\n\n"
                   + table + "\n")
-    experiment.finish(ctx, notes)
-    return 0
+    return notes
+
+
+def draw(ctx) -> None:
+    from reproductions.dri import figures
+    figures.summary_figures(ctx)
+
+
+REPRODUCTION = experiment.Reproduction(
+    PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, figures=draw,
+    sections=sections, throughput_rows=("dri",), add_arguments=add_arguments)
+main = REPRODUCTION.main
 
 
 if __name__ == "__main__":

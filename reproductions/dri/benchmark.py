@@ -48,7 +48,7 @@ def measure(variant: str, *, batches: int = 10, batch_size: int = 24, image_size
 
     model, x, rng = _model_and_batch(variant, batch_size, image_size, classes, seed)
     protocol.compile_model(model, steps_per_decay=10_000)
-    targets = protocol.head_targets(rng.integers(0, classes, batch_size))
+    targets = protocol.head_targets(x, rng.integers(0, classes, batch_size))
     return _images_per_second(lambda: model.train_on_batch(x, targets),
                               batches=batches, batch_size=batch_size)
 

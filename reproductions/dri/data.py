@@ -53,6 +53,13 @@ def copies_per_class(class_names: Sequence[str],
     return [int(copies.get(name, copies["*"])) for name in class_names]
 
 
+def copies_for(class_names: Sequence[str], copies: Mapping[str, int]) -> dict:
+    """The profile's ``copies`` restricted to the classes a dataset has: a
+    user's image folder may have no Golgi class, and then every class gets
+    the ``"*"`` count."""
+    return {k: v for k, v in copies.items() if k == "*" or k in class_names}
+
+
 def repeats(labels: np.ndarray, class_names: Sequence[str],
             copies: Mapping[str, int] = PAPER_COPIES) -> np.ndarray:
     """Per-example copies (``repeats`` of ``train_dataset``)."""

@@ -1,6 +1,6 @@
 """Tables 2, 3(a), 3(b) and 4 of Li & Shen (DLMIA 2017), transcribed from
 ``../shared/papers/dri_li_shen2017.txt`` (MCA and ACA in %)."""
-from reproductions.common.paper import PaperSpec, Row, Table
+from reproductions.common.paper import Claim, DatasetSpec, PaperSpec, Row, Table
 
 #: Table 2, in the ``i3a_task1`` class order (homogeneous, speckled,
 #: nucleolar, centromere, numem, golgi).
@@ -17,8 +17,8 @@ PAPER = PaperSpec(
     citation=("Y. Li, L. Shen. A Deep Residual Inception Network for HEp-2 Cell "
               "Classification. DLMIA 2017 (MICCAI workshops), LNCS 10553, pp. 12–20."),
     source="dri_li_shen2017.txt",
-    dataset="i3a_task1",
-    synthetic_dataset="synthetic_hep2",
+    datasets={"data": DatasetSpec("i3a_task1", "synthetic_hep2", config="dri",
+                                   synthetic_config="default")},
     tables=(
         Table(
             key="table3a",
@@ -63,4 +63,5 @@ PAPER = PaperSpec(
                  "paper: not reproduced. VHAR has no ACA in the paper.",
         ),
     ),
+    claims=(Claim("dri_minus_inception", "table3a", "inception", "dri", "mca"),),
 )

@@ -35,7 +35,6 @@ from reproductions.dri.paper import ROTATION_COPIES as PAPER_COPIES
 # loading, export, pipeline probe, figures ~1 min: ≈ 78 min. At today's load
 # (wall-clock figures) the same run takes about 2 h 10 min. One epoch is a
 # quarter of the training: ``--epochs 3`` / ``--epochs 5`` scale it.
-ROWS = ("shallow_inception", "sri", "inception", "dri")
 MULTI_SEED_ROWS = ("inception", "dri")
 
 PROFILES = {

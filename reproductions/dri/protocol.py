@@ -56,7 +56,7 @@ def compile_model(model, *, steps_per_decay: int, base_lr: float = BASE_LR,
         metrics=[["accuracy"] for _ in HEADS], **compile_kwargs)
 
 
-def head_targets(label):
+def head_targets(image, label):
     """The label once per head (``targets`` of the training pipeline)."""
     return tuple(label for _ in HEADS)
 

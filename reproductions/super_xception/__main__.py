@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import sys
 
-from reproductions.common import cli, experiment, metrics, plots, results
+from reproductions.common import experiment
+from reproductions.common.errors import UserError
+from reproductions.common.experiment import Job
 from reproductions.super_xception.paper import PAPER
 from reproductions.super_xception.profiles import PROFILES
 
-ROWS = ("deep_cnn", "resnet50", "super_alexnet", "super_resnet", "xception",
-        "super_xception")
 ABLATION = "no_ln"
 
 NOTES = """## Reading of the paper (choices the text leaves open)
@@ -86,69 +86,68 @@ def adjust_profile(args, profile):
         reductions=profile.reductions + ("length normalisation switched off",))
 
 
-@cli.entry_point
-def main(argv=None) -> int:
-    ctx = experiment.setup(PAPER, PROFILES, ROWS, argv, __doc__,
-                           add_arguments=add_arguments, adjust_profile=adjust_profile)
+def load(ctx) -> None:
+    from reproductions.super_xception import data
 
-    # Heavy imports only once the arguments are known to be good.
-    import numpy as np
-    from reproductions.common import training
+    if "karyotype" not in ctx.builder.info.features:
+        if ctx.profile.extra["length_normalization"]:
+            raise UserError(
+                "Length normalisation needs the karyotype of every chromosome, which "
+                "an image folder does not give: add --no-length-normalization.")
+    ln = ctx.profile.extra["length_normalization"]
+    ctx.state[ln] = data.load_splits(ctx.builder, ctx.profile, ln)
+    ctx.store.set_dataset_info("data", used={k: len(v) for k, v in ctx.state[ln].items()})
+
+
+def extra_jobs(ctx) -> list[Job]:
+    """The length-normalisation ablation: Super-Xception without it, first seed."""
+    if ("super_xception" in ctx.rows and ctx.profile.extra["length_normalization"]
+            and not ctx.args.no_ablation):
+        return [Job("super_xception", ctx.profile.seeds[0], ABLATION)]
+    return []
+
+
+def run_one(ctx, job: Job) -> dict:
     from reproductions.super_xception import data, figures, models
 
-    ln = ctx.profile.extra["length_normalization"]
-    ctx.log("loading and preprocessing the splits")
-    splits = {ln: data.load_splits(ctx.builder, ctx.profile, ln)}
-    class_names = splits[ln]["train"].class_names
-    ctx.store.data["dataset"]["used"] = {k: len(v) for k, v in splits[ln].items()}
+    ln = ctx.profile.extra["length_normalization"] and job.variant != ABLATION
+    if ln not in ctx.state:
+        ctx.state[ln] = data.load_splits(ctx.builder, ctx.profile, ln)
+    split = ctx.state[ln]
+    low = ctx.profile.extra["low_res"]
+    classes = len(split["train"].class_names)
+    fitted = experiment.fit_and_evaluate(
+        ctx, job, splits=split,
+        build=lambda: models.build(job.row, input_shape=(low, low, 1),
+                                   hr_size=ctx.profile.image_size, classes=classes),
+        compile=lambda model: model.compile(optimizer=optimizer_for(job.row),
+                                            loss="sparse_categorical_crossentropy",
+                                            metrics=["accuracy"]),
+        bn_recalibration_images=ctx.profile.extra.get("bn_recalibration_images"))
+    aca = 100 * fitted.metrics["aca"]
+    first = job.seed == ctx.profile.seeds[0]
+    if job.variant == ABLATION:
+        values = {"ablation": {"super_xception_no_ln": {"aca": aca}}}
+    else:
+        values = {"table1": {job.row: {"aca": aca}}}
+        if job.row == "super_xception" and first and ln:
+            values["ablation"] = {"super_xception_ln": {"aca": aca}}
+    if job.row == "super_xception" and first and not job.variant:
+        figures.super_resolution_examples(fitted.model, split["test"],
+                                          ctx.output_dir / "sr_examples.png")
+    return fitted.record(values)
 
-    # First seed of every row first, so that an interrupted run already has a
-    # whole table; then the ablation, then the other seeds.
-    jobs = [(row, seed, "") for row in ctx.rows for seed in ctx.profile.seeds_for(row)[:1]]
-    if "super_xception" in ctx.rows and ln and not ctx.args.no_ablation:
-        jobs.append(("super_xception", ctx.profile.seeds[0], ABLATION))
-    jobs += [(row, seed, "") for row in ctx.rows for seed in ctx.profile.seeds_for(row)[1:]]
 
-    def run_one(row: str, seed: int, variant: str) -> dict:
-        use_ln = ln and variant != ABLATION
-        if use_ln not in splits:
-            splits[use_ln] = data.load_splits(ctx.builder, ctx.profile, use_ln)
-        split = splits[use_ln]
-        training.set_determinism(seed)
-        low = ctx.profile.extra["low_res"]
-        model = models.build(row, input_shape=(low, low, 1), hr_size=ctx.profile.image_size,
-                             classes=len(class_names))
-        model.compile(optimizer=optimizer_for(row), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        outcome = training.train(
-            model, split["train"], split["validation"],
-            run_dir=ctx.run_dir(row, seed, variant), epochs=ctx.profile.epochs_for(row),
-            batch_size=ctx.profile.batch_size, seed=seed, verbose=ctx.verbose,
-            tensorboard=not ctx.args.no_tensorboard,
-            bn_recalibration_images=ctx.profile.extra.get("bn_recalibration_images"))
-        probs = training.predict_proba(model, split["test"], ctx.profile.batch_size)
-        m = metrics.classification_metrics(split["test"].labels, np.argmax(probs, -1),
-                                           class_names)
-        aca = 100 * m["aca"]
-        if variant == ABLATION:
-            values = {"ablation": {"super_xception_no_ln": {"aca": aca}}}
-        else:
-            values = {"table1": {row: {"aca": aca}}}
-            if row == "super_xception" and seed == ctx.profile.seeds[0] and ln:
-                values["ablation"] = {"super_xception_ln": {"aca": aca}}
-        if row == "super_xception" and seed == ctx.profile.seeds[0] and not variant:
-            figures.super_resolution_examples(model, split["test"],
-                                              ctx.output_dir / "sr_examples.png")
-        return results.run_record(
-            row, seed, values, variant=variant, epochs=outcome.epochs,
-            best_epoch=outcome.best_epoch, wall_time_s=outcome.wall_time_s,
-            train_images_per_s=outcome.train_images_per_s, metrics=m,
-            history=outcome.history, parameters=model.count_params())
+def draw(ctx) -> None:
+    from reproductions.super_xception import figures
+    figures.summary_figures(ctx)
 
-    experiment.run_all(ctx, jobs, run_one)
-    figures.summary_figures(ctx, class_names)
-    experiment.finish(ctx, NOTES)
-    return 0
+
+REPRODUCTION = experiment.Reproduction(
+    PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, extra_jobs=extra_jobs,
+    figures=draw, throughput_rows=("xception", "super_xception"),
+    add_arguments=add_arguments, adjust_profile=adjust_profile)
+main = REPRODUCTION.main
 
 
 if __name__ == "__main__":

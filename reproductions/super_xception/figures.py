@@ -5,8 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reproductions.common import plots, results
-from reproductions.super_xception.paper import PAPER
+from reproductions.common import plots
 
 
 def super_resolution_examples(model, split, path: Path, per_class_examples=(0, 5, 10, 15, 20, 22)):
@@ -51,15 +50,15 @@ def super_resolution_examples(model, split, path: Path, per_class_examples=(0, 5
     return path
 
 
-def summary_figures(ctx, class_names) -> None:
-    """Confusion matrix of Super-Xception (first seed), training curves of
-    every row (first seed), and the Super-Xception / Xception throughput ratio."""
-    runs = ctx.store.data["runs"]
+def summary_figures(ctx) -> None:
+    """Confusion matrix of Super-Xception (first seed) and training curves of
+    every row (first seed), from the stored runs."""
     first = ctx.profile.seeds[0]
-    main = [r for r in runs if r["seed"] == first and not r.get("variant")]
+    main = [r for r in ctx.store.runs if r["seed"] == first and not r.get("variant")]
     sx = next((r for r in main if r["row"] == "super_xception"), None)
     if sx is not None:
-        plots.confusion_matrix(sx["metrics"]["confusion_matrix"], class_names,
+        plots.confusion_matrix(sx["metrics"]["confusion_matrix"],
+                               list(sx["metrics"]["per_class"]),
                                ctx.output_dir / "confusion_super_xception.png",
                                f"Super-Xception, test split (seed {first}, "
                                f"accuracy {100 * sx['metrics']['aca']:.1f} %)")
@@ -68,36 +67,3 @@ def summary_figures(ctx, class_names) -> None:
                               ctx.output_dir / "training_curves.png",
                               f"Training curves (seed {first}, profile {ctx.profile.name})",
                               keys=("loss", "val_loss", "accuracy", "val_accuracy"))
-    speed = throughput(runs)
-    if speed is not None:
-        ctx.store.set_extra("throughput", speed)
-    gap = results.paired_gap(PAPER, runs, "table1", "xception", "super_xception", "aca")
-    if gap is not None:
-        ctx.store.set_extra("super_xception_minus_xception", gap)
-
-
-def throughput(runs: list[dict]) -> dict | None:
-    """Super-Xception vs Xception training throughput, paired by seed.
-
-    Both networks of a seed train in the same command with the same data and
-    batch size, so the per-seed ratio compares like with like; the median
-    over seeds is the headline (another process on the 2 cores during one run
-    skews that seed's ratio, and the median resists one such seed). Ablation
-    variants and runs restored from an earlier process (wall time 0) are left
-    out.
-    """
-    speed = {row: results.per_seed(runs, row, lambda r: r["train_images_per_s"],
-                                   measured_only=True)
-             for row in ("xception", "super_xception")}
-    seeds = sorted(set(speed["xception"]) & set(speed["super_xception"]))
-    if not seeds:
-        return None
-    ratios = [speed["super_xception"][k] / speed["xception"][k] for k in seeds]
-    return {
-        "seeds": seeds,
-        "xception_images_per_s": [speed["xception"][k] for k in seeds],
-        "super_xception_images_per_s": [speed["super_xception"][k] for k in seeds],
-        "super_xception_over_xception": ratios,
-        "median_super_xception_over_xception": float(np.median(ratios)),
-        "note": "training images/s per seed, both networks of a seed trained in "
-                "this command; the median ratio is the headline"}

@@ -1,6 +1,6 @@
 """Table 1 of Swati, Sharma & Vig, transcribed from
 ``../shared/papers/super_xception_swati2019.txt`` (test accuracy, %)."""
-from reproductions.common.paper import PaperSpec, Row, Table
+from reproductions.common.paper import Claim, DatasetSpec, PaperSpec, Row, Table
 
 PAPER = PaperSpec(
     key="super_xception",
@@ -8,8 +8,7 @@ PAPER = PaperSpec(
     citation=("Swati, M. Sharma, L. Vig. Automatic Classification of Low-Resolution "
               "Chromosomal Images. (TCS Research)"),
     source="super_xception_swati2019.txt",
-    dataset="bioimlab_chromosomes",
-    synthetic_dataset="synthetic_chromosomes",
+    datasets={"data": DatasetSpec("bioimlab_chromosomes", "synthetic_chromosomes")},
     tables=(
         Table(
             key="table1",
@@ -36,4 +35,6 @@ PAPER = PaperSpec(
                  "no ablation; both rows are this suite's own runs.",
         ),
     ),
+    claims=(Claim("super_xception_minus_xception", "table1", "xception", "super_xception",
+                  "aca"),),
 )

@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from reproductions.common import results
 from reproductions.common.profiles import Profile
 from reproductions.super_xception.paper import PAPER
@@ -18,7 +20,7 @@ def compare(*args):
 
 def _fill(results_dir):
     store = results.ResultsStore(results_dir / "super_xception", PAPER, PROFILE,
-                                 {"name": "bioimlab_chromosomes"}, synthetic=False)
+                                 {"data": {"name": "bioimlab_chromosomes"}}, synthetic=False)
     for seed, aca in ((0, 90.0), (1, 92.0)):
         store.add_run(results.run_record(
             "xception", seed, {"table1": {"xception": {"aca": aca}}}, epochs=1,
@@ -26,6 +28,9 @@ def _fill(results_dir):
     store.add_run(results.run_record(
         "deep_cnn", 0, {"table1": {"deep_cnn": {"aca": 88.25}}}, epochs=1,
         wall_time_s=1.0, train_images_per_s=1.0))
+    for run in store.runs:  # as from a clean tree, whatever this checkout's state
+        run["provenance"]["dirty"] = False
+    store.save()
     return store
 
 
@@ -62,6 +67,43 @@ def test_check_fails_when_provenance_is_missing(tmp_path):
     # without --check it still prints the table and exits 0
     proc = compare("--results-dir", str(tmp_path))
     assert proc.returncode == 0 and "91.00 ± 1.41 (n=2)" in proc.stdout
+
+
+def test_check_fails_on_a_run_from_a_dirty_tree(tmp_path):
+    store = _fill(tmp_path)
+    store.runs[0]["provenance"]["dirty"] = True
+    store.save()
+    proc = compare("--results-dir", str(tmp_path), "--check")
+    assert proc.returncode == 1
+    assert "run 0 (xception, seed 0): run from a dirty tree" in proc.stderr
+
+
+def test_curve_points_the_paper_reports_are_compared(tmp_path, monkeypatch):
+    """A curve table's points appear as ``metric at x`` cells next to the paper's."""
+    from reproductions.common.paper import PaperSpec, Row, Table, DatasetSpec
+    paper = PaperSpec(
+        key="fake", title="Fake", citation="A.", source="fake.txt",
+        datasets={"data": DatasetSpec("fake", "fake_synth")},
+        tables=(Table("curve", "Accuracy vs budget", ("mca",), (
+            Row("al", "AL", {"mca": {20: 90.35, 40: 93.0}}),), x=(10, 20, 40),
+            x_label="budget (%)"),))
+    store = results.ResultsStore(tmp_path / "fake", paper, PROFILE, {"data": {"name": "fake"}},
+                                 synthetic=False)
+    for seed, points in ((0, {"10": 50.0, "20": 80.0}), (1, {"10": 60.0, "20": 90.0})):
+        store.add_run(results.run_record("al", seed, {"curve": {"al": {"mca": points}}},
+                                         epochs=1, wall_time_s=1.0, train_images_per_s=1.0))
+    cells = {(t.key, r.key, m): (p, a, d) for t, r, m, p, a, d in
+             results.comparison_rows(paper, store.runs, "cpu")}
+    assert set(cells) == {("curve", "al", "mca@20"), ("curve", "al", "mca@40")}
+    paper_value, agg, delta = cells[("curve", "al", "mca@20")]
+    assert paper_value == 90.35 and agg["mean"] == 85.0 and agg["n"] == 2
+    assert delta == pytest.approx(85.0 - 90.35)
+    assert cells[("curve", "al", "mca@40")][1:] == (None, None)  # not run yet
+    assert results.metric_label("mca@20") == "MCA (%) at 20"
+    table = results.markdown_tables(paper, store.runs, "cpu", False)
+    assert ("| AL | MCA (%) | 55.00 ± 7.07 (n=2) | 85.00 ± 7.07 (n=2) [paper 90.35] | "
+            "— [paper 93.00] | cpu |") in table.splitlines()
+    assert "| model | metric | budget (%) 10 | budget (%) 20 | budget (%) 40 | profile |" in table
 
 
 def test_missing_results_dir_is_a_usage_error(tmp_path):

@@ -138,12 +138,30 @@ def test_targets_and_eval_dataset():
     split = _split(6)
     ds = data_lib.train_dataset(split, batch_size=6, seed=0,
                                 epoch=tf.Variable(0, dtype=tf.int64),
-                                targets=lambda y: (y, y * 10))
+                                targets=lambda x, y: (y, y * 10))
     x, (y, y10) = next(iter(ds))
     assert np.array_equal(y10.numpy(), 10 * y.numpy())
     ev = list(data_lib.eval_dataset(split, batch_size=4).as_numpy_iterator())
     assert [len(b[1]) for b in ev] == [4, 2]
     assert np.concatenate([b[1] for b in ev]).tolist() == split.labels.tolist()  # in order
+
+
+def test_targets_from_the_image_see_the_augmented_image():
+    """An autoencoder's target is its (augmented) input: ``targets(image,
+    label)`` runs after augmentation, in training and evaluation alike."""
+    split = _split(6)
+    flip = lambda image, label, variant, seed: image[:, ::-1] + 1.0  # noqa: E731
+    ds = data_lib.train_dataset(split, batch_size=6, seed=0,
+                                epoch=tf.Variable(0, dtype=tf.int64), augment=flip,
+                                targets=lambda x, y: x)
+    x, target = next(iter(ds))
+    assert np.array_equal(x.numpy(), target.numpy())
+    order = [int(np.flatnonzero((split.images[:, ::-1] + 1.0 == xi).all(axis=(1, 2, 3)))[0])
+             for xi in x.numpy()]
+    assert sorted(order) == list(range(6))  # every target is its own augmented input
+    ev = next(iter(data_lib.eval_dataset(split, batch_size=6, targets=lambda x, y: (x, y))))
+    assert np.array_equal(ev[1][0].numpy(), split.images)
+    assert np.array_equal(ev[1][1].numpy(), split.labels)
 
 
 def test_array_split_counts():

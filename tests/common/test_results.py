@@ -7,12 +7,12 @@ import pytest
 
 from reproductions.common import results
 from reproductions.common.errors import UserError
-from reproductions.common.paper import PaperSpec, Row, Table
+from reproductions.common.paper import DatasetSpec, PaperSpec, Row, Table
 from reproductions.common.profiles import Profile
 
 PAPER = PaperSpec(
     key="fake", title="Fake paper", citation="A. Author. Fake. 2024.",
-    source="fake.txt", dataset="fake_real", synthetic_dataset="fake_synth",
+    source="fake.txt", datasets={"data": DatasetSpec("fake_real", "fake_synth")},
     tables=(
         Table(key="t1", title="Table 1: fake", metrics=("mca", "aca"), rows=(
             Row("net", "The Net", {"mca": 90.0, "aca": 91.0}),
@@ -29,17 +29,20 @@ SMOKE = Profile(name="smoke", description="tiny run", image_size=8, batch_size=2
 CPU = Profile(name="cpu", description="cpu run", image_size=16, batch_size=2,
               epochs={"*": 2})
 DATASET = {"name": "fake_synth", "config": None, "splits": {"train": 10, "test": 4}}
+DATASETS = {"data": DATASET}
 
 
 def _record(seed, mca, aca, row="net", variant=""):
-    return results.run_record(row, seed, {"t1": {row: {"mca": mca, "aca": aca}}},
-                              epochs=1, wall_time_s=2.0, train_images_per_s=5.0,
-                              variant=variant, best_epoch=0)
+    run = results.run_record(row, seed, {"t1": {row: {"mca": mca, "aca": aca}}},
+                             epochs=1, wall_time_s=2.0, train_images_per_s=5.0,
+                             variant=variant, best_epoch=0)
+    run["provenance"]["dirty"] = False  # as from a clean tree, whatever this checkout's state
+    return run
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = results.ResultsStore(tmp_path / "out", PAPER, SMOKE, DATASET, synthetic=True)
+    s = results.ResultsStore(tmp_path / "out", PAPER, SMOKE, DATASETS, synthetic=True)
     for seed, (mca, aca) in enumerate([(88.0, 90.0), (90.0, 91.0), (92.0, 95.0)]):
         s.add_run(_record(seed, mca, aca))
     return s
@@ -68,7 +71,7 @@ def test_results_json_schema(store):
     assert data["paper"] == "fake" and data["profile"]["name"] == "smoke"
     assert data["profile"]["reductions"] == ["tiny images"]
     assert data["synthetic"] is True and data["note"] == results.SYNTHETIC_MARK
-    assert data["dataset"] == DATASET
+    assert data["datasets"] == DATASETS
     assert [r["seed"] for r in data["runs"]] == [0, 1, 2]
     assert results.check(store.path) == []
 
@@ -100,7 +103,9 @@ def test_aggregate_mean_and_std_over_seeds(store):
 
 def test_readme_has_every_paper_row(store):
     store.add_run(_record(0, 79.0, 80.25, row="other"))
-    path = results.write_readme(store, notes="## Notes\n\nhello notes")
+    store.notes = "## Notes\n\nhello notes"
+    store.sections = lambda st: f"\n## Section\n\n{len(st.runs)} runs stored\n"
+    path = results.write_readme(store)
     text = path.read_text()
     assert path == store.dir / "README.md"
     assert results.SYNTHETIC_MARK.upper() in text
@@ -118,7 +123,7 @@ def test_readme_has_every_paper_row(store):
     assert "### Table 1: fake" in text and "### Table 2: extra" in text and "Our own row." in text
     assert "  - tiny images" in text
     assert "train 10, test 4" in text
-    assert "hello notes" in text
+    assert "hello notes" in text and "4 runs stored" in text  # notes + sections
     # the runs table: one line per run with its commit
     assert sum(1 for line in lines if line.startswith("| net | — |")) == 3
     assert "| other | — | 0 | 1 | 0 |" in text
@@ -133,31 +138,71 @@ def test_readme_other_measurements_round_floats_also_in_lists(store):
 
 
 def test_readme_without_results_shows_dashes(tmp_path):
-    s = results.ResultsStore(tmp_path, PAPER, CPU, {"name": "fake_real"}, synthetic=False)
+    s = results.ResultsStore(tmp_path, PAPER, CPU, {"data": {"name": "fake_real"}}, synthetic=False)
     text = results.write_readme(s).read_text()
     assert "SYNTHETIC" not in text
     assert "| The Net | MCA (%) | 90.00 | — | — | cpu |" in text.splitlines()
     assert "### Runs" not in text
 
 
+def test_user_data_is_marked_and_never_mixed_with_the_papers(tmp_path):
+    folder = {"data": {"name": "image_folder", "config": None, "version": "abc123",
+                       "root": "/data/ana", "splits": {"train": 9}}}
+    s = results.ResultsStore(tmp_path, PAPER, CPU, folder, synthetic=False, user_data=True)
+    s.add_run(_record(0, 50.0, 60.0))
+    text = results.write_readme(s).read_text()
+    assert results.USER_DATA_MARK.upper() in text and "from `/data/ana`" in text
+    assert "| The Net | MCA (%) | 90.00 | 50.00 | -40.00 | cpu (user data) |" in text.splitlines()
+    assert json.loads(s.path.read_text())["note"] == results.USER_DATA_MARK
+    with pytest.raises(UserError):  # the paper's data into a user-data folder
+        results.ResultsStore(tmp_path, PAPER, CPU, {"data": {"name": "fake_real"}},
+                             synthetic=False)
+    with pytest.raises(UserError):  # another version of the folder
+        other = {"data": {**folder["data"], "version": "def456"}}
+        results.ResultsStore(tmp_path, PAPER, CPU, other, synthetic=False, user_data=True)
+
+
+def test_schema_1_results_are_read_as_one_dataset_role(store):
+    data = json.loads(store.path.read_text())
+    data["dataset"] = data.pop("datasets")["data"]
+    del data["user_data"]
+    store.path.write_text(json.dumps(data))
+    again = results.ResultsStore(store.dir, PAPER, SMOKE, DATASETS, synthetic=True)
+    assert len(again.runs) == 3 and results.check(store.path) == []
+
+
+def test_sklearn_rows_have_their_own_provenance(store):
+    run = results.sklearn_record("svm", 0, {"t1": {"other": {"mca": 70.0, "aca": 71.0}}},
+                                 fit_time_s=3.5, features_per_s=1200.0, wall_time_s=9.0,
+                                 hyperparameters={"C": 10.0, "gamma": 0.01})
+    assert "epochs" not in run and "train_images_per_s" not in run and run["kind"] == "sklearn"
+    store.add_run(run)
+    with pytest.raises(ValueError, match="hyperparameters"):
+        store.add_run({k: v for k, v in run.items() if k != "hyperparameters"})
+    text = results.write_readme(store).read_text()
+    assert "### scikit-learn fits" in text
+    assert "| svm | — | 0 | 4 s | 1200 | C=10, gamma=0.01 |" in text
+    assert "| Other Net | MCA (%) | 80.00 | 70.00 | -10.00 | smoke (synthetic) |" in text
+
+
 def test_refuses_another_profile_without_force(store):
     before = store.path.read_text()
     with pytest.raises(UserError) as err:
-        results.ResultsStore(store.dir, PAPER, CPU, DATASET, synthetic=True)
+        results.ResultsStore(store.dir, PAPER, CPU, DATASETS, synthetic=True)
     message = str(err.value)
     assert "--force" in message and "--output-dir" in message and "'smoke'" in message
     with pytest.raises(UserError):  # same profile name, other dataset
-        results.ResultsStore(store.dir, PAPER, SMOKE, {"name": "fake_real"}, synthetic=False)
+        results.ResultsStore(store.dir, PAPER, SMOKE, {"data": {"name": "fake_real"}}, synthetic=False)
     with pytest.raises(UserError):  # same name, other settings (e.g. an override)
         results.ResultsStore(store.dir, PAPER, dataclasses.replace(SMOKE, batch_size=4),
-                             DATASET, synthetic=True)
+                             DATASETS, synthetic=True)
     assert store.path.read_text() == before
     assert not (store.dir / "results.json.bak").exists()
 
 
 def test_force_replaces_and_keeps_a_backup(store):
     before = store.path.read_text()
-    forced = results.ResultsStore(store.dir, PAPER, CPU, DATASET, synthetic=True, force=True)
+    forced = results.ResultsStore(store.dir, PAPER, CPU, DATASETS, synthetic=True, force=True)
     assert forced.data["runs"] == []
     assert (store.dir / "results.json.bak").read_text() == before
     forced.add_run(_record(0, 1.0, 1.0))
@@ -167,7 +212,7 @@ def test_force_replaces_and_keeps_a_backup(store):
 
 def test_reopening_with_the_same_profile_resumes_stored_runs(store):
     store.set_extra("speed", {"x": 1.5})
-    again = results.ResultsStore(store.dir, PAPER, SMOKE, DATASET, synthetic=True)
+    again = results.ResultsStore(store.dir, PAPER, SMOKE, DATASETS, synthetic=True)
     assert len(again.data["runs"]) == 3
     assert again.find_run("net", 2)["values"]["t1"]["net"]["mca"] == 92.0
     assert again.find_run("net", 3) is None
@@ -181,7 +226,7 @@ def test_reopening_with_the_same_profile_resumes_stored_runs(store):
 def test_reworded_profile_keeps_runs_and_takes_the_new_wording(store):
     reworded = dataclasses.replace(SMOKE, description="tiny run, reworded",
                                    reductions=("tiny images (8 px)",))
-    again = results.ResultsStore(store.dir, PAPER, reworded, DATASET, synthetic=True)
+    again = results.ResultsStore(store.dir, PAPER, reworded, DATASETS, synthetic=True)
     assert len(again.data["runs"]) == 3
     again.save()
     profile = json.loads(store.path.read_text())["profile"]
@@ -189,7 +234,7 @@ def test_reworded_profile_keeps_runs_and_takes_the_new_wording(store):
     assert profile["reductions"] == ["tiny images (8 px)"]
     with pytest.raises(UserError):  # a protocol field is not wording
         results.ResultsStore(store.dir, PAPER, dataclasses.replace(reworded, epochs={"*": 2}),
-                             DATASET, synthetic=True)
+                             DATASETS, synthetic=True)
 
 
 def test_paired_gap_per_seed_against_the_paper_claim(store):
@@ -218,3 +263,49 @@ def test_check_reports_missing_provenance(store):
     assert any("run 2" in p and "'wall_time_s'" in p for p in problems)
     store.path.write_text("{not json")
     assert "unreadable" in results.check(store.path)[0]
+
+
+def _speed(row, seed, speed, variant="", wall=10.0, pipeline=None):
+    run = {"row": row, "seed": seed, "variant": variant, "train_images_per_s": speed,
+           "wall_time_s": wall}
+    if pipeline is not None:
+        run["pipeline_images_per_s"] = pipeline
+    return run
+
+
+def test_throughput_pairs_two_rows_by_seed_and_reports_the_median_ratio():
+    runs = [_speed("xception", 0, 8.0), _speed("super_xception", 0, 16.0),
+            _speed("xception", 1, 20.0), _speed("super_xception", 1, 10.0),
+            _speed("xception", 2, 20.0), _speed("super_xception", 2, 12.0),
+            _speed("super_xception", 0, 99.0, variant="no_ln"),  # ablation: ignored
+            _speed("super_xception", 3, 5.0),  # no Xception partner: ignored
+            _speed("deep_cnn", 0, 500.0)]
+    out = results.throughput(runs, ("xception", "super_xception"))
+    assert out["seeds"] == [0, 1, 2]
+    assert out["xception_images_per_s"] == [8.0, 20.0, 20.0]
+    assert out["super_xception_images_per_s"] == [16.0, 10.0, 12.0]
+    assert out["super_xception_over_xception"] == pytest.approx([2.0, 0.5, 0.6])
+    assert out["median_super_xception_over_xception"] == pytest.approx(0.6)
+    assert "input_pipeline_images_per_s" not in out
+
+
+def test_throughput_needs_a_measured_run_of_every_row_in_a_seed():
+    rows = ("xception", "super_xception")
+    assert results.throughput([_speed("xception", 0, 8.0)], rows) is None
+    assert results.throughput([_speed("xception", 0, 8.0),
+                               _speed("super_xception", 1, 4.0)], rows) is None
+    # a run restored from an earlier process has no measured speed
+    assert results.throughput([_speed("xception", 0, 8.0),
+                               _speed("super_xception", 0, 4.0, wall=0.0)], rows) is None
+
+
+def test_throughput_of_one_row_next_to_the_input_pipeline():
+    runs = [_speed("dri", 0, 4.0, pipeline=2000.0), _speed("dri", 1, 10.0),
+            _speed("dri", 2, 12.0), _speed("inception", 0, 50.0),
+            _speed("dri", 3, 99.0, wall=0.0)]  # restored: no speed
+    out = results.throughput(runs, ("dri",))
+    assert out["seeds"] == [0, 1, 2]
+    assert out["dri_images_per_s"] == [4.0, 10.0, 12.0]
+    assert out["median_dri_images_per_s"] == 10.0
+    assert out["input_pipeline_images_per_s"] == 2000.0
+    assert out["pipeline_over_training"] == pytest.approx(200.0)

@@ -110,7 +110,7 @@ def test_paper_profile_one_step_updates_every_weight(variant, built):
     x = rng.random((4, SIZE, SIZE, 1), dtype=np.float32)
     y = np.array([0, 1, 2, 5])
     before = [w.numpy().copy() for w in model.trainable_weights]
-    logs = model.train_on_batch(x, protocol.head_targets(y), return_dict=True)
+    logs = model.train_on_batch(x, protocol.head_targets(x, y), return_dict=True)
     assert np.isfinite(logs["loss"])
     unchanged = [w.path for w, b in zip(model.trainable_weights, before)
                  if np.array_equal(w.numpy(), b)]
@@ -123,7 +123,7 @@ def test_joint_loss_weights():
     protocol.compile_model(model, steps_per_decay=10, run_eagerly=True)
     x = np.random.default_rng(1).random((3, 40, 40, 1), dtype=np.float32)
     y = np.array([0, 1, 2])
-    logs = model.test_on_batch(x, protocol.head_targets(y), return_dict=True)
+    logs = model.test_on_batch(x, protocol.head_targets(x, y), return_dict=True)
     joint = 0.3 * logs["fc1_loss"] + 0.3 * logs["fc2_loss"] + logs["fc3_loss"]
     assert logs["loss"] == pytest.approx(joint, rel=1e-5)
 

@@ -4,7 +4,10 @@ import math
 import pytest
 
 from reproductions.dri import paper
-from reproductions.dri.profiles import PROFILES, ROWS
+from reproductions.dri.paper import PAPER
+from reproductions.dri.profiles import PROFILES
+
+ROWS = PAPER.rows
 
 KEYS = {"copies", "samples_per_epoch", "steps_per_decay", "base_lr", "bn_momentum"}
 

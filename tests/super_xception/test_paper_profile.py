@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 
 from reproductions.super_xception import models
-from reproductions.super_xception.__main__ import ROWS, optimizer_for
+from reproductions.super_xception.__main__ import optimizer_for
+from reproductions.super_xception import paper as paper_spec
 from reproductions.super_xception.profiles import PROFILES
 from tests.super_xception.test_models import SR_PARAMS, deep_cnn_params, super_alexnet_params
+
+ROWS = paper_spec.PAPER.rows
 
 PAPER = PROFILES["paper"]
 HR = PAPER.image_size

@@ -24,8 +24,8 @@ def test_smoke_run_writes_results_readme_and_figures(smoke_run):
     data = json.loads(path.read_text())
     assert data["paper"] == "super_xception" and data["profile"]["name"] == "smoke"
     assert data["synthetic"] is True and data["note"] == results.SYNTHETIC_MARK
-    assert data["dataset"]["name"] == "synthetic_chromosomes"
-    assert data["dataset"]["used"] == {"train": 48, "validation": 24, "test": 24}
+    assert data["datasets"]["data"]["name"] == "synthetic_chromosomes"
+    assert data["datasets"]["data"]["used"] == {"train": 48, "validation": 24, "test": 24}
     assert results.check(path) == []
     runs = _runs(path)
     assert set(runs) == EXPECTED_RUNS
