@@ -276,6 +276,9 @@ def measure(store: results.ResultsStore, throughput_rows: Sequence[str] = ()) ->
 def refresh(ctx: Context, spec: Reproduction) -> Path:
     """Measurements, figures and README from what is stored now."""
     measure(ctx.store, spec.throughput_rows)
+    if any(t.is_curve for t in ctx.paper.tables):
+        from reproductions.common import plots
+        plots.curve_tables(ctx.paper, ctx.store.runs, ctx.output_dir)
     if spec.figures is not None:
         spec.figures(ctx)
     return results.write_readme(ctx.store)
@@ -343,3 +346,58 @@ def fit_and_evaluate(ctx: Context, job: Job, *, build: Callable[[], Any],
     m = metrics.classification_metrics(splits["test"].labels, np.argmax(probs, -1),
                                        splits["test"].class_names)
     return Fitted(job, model, outcome, outputs, m)
+
+
+# --- one scikit-learn job ---------------------------------------------------
+@dataclasses.dataclass
+class SklearnFitted:
+    """A fitted scikit-learn row (e.g. an SVM on hand-crafted features) and
+    its test metrics; :meth:`record` gives its run entry (no epochs)."""
+
+    job: Job
+    estimator: Any
+    metrics: dict
+    fit_time_s: float
+    features_per_s: float
+    hyperparameters: dict
+    wall_time_s: float
+
+    def record(self, values: dict, **extra) -> dict:
+        return results.sklearn_record(
+            self.job.row, self.job.seed, values, variant=self.job.variant,
+            fit_time_s=self.fit_time_s, features_per_s=self.features_per_s,
+            hyperparameters=self.hyperparameters, wall_time_s=self.wall_time_s,
+            metrics=self.metrics, **extra)
+
+
+def fit_sklearn(job: Job, estimator, features: Callable, splits: Mapping[str, Any]) -> SklearnFitted:
+    """Extracts features (``features(images) -> (N, D)`` array) of the train
+    and test splits, fits ``estimator`` on the training features (a
+    ``GridSearchCV`` chooses its hyper-parameters by cross-validation on the
+    training split only) and scores the test split.
+
+    Records the extraction speed (images/s over both splits), the fit time
+    and the chosen hyper-parameters (``best_params_``; ``{}`` for a plain
+    estimator)."""
+    from sklearn.base import clone
+
+    from reproductions.common import metrics
+
+    start = time.perf_counter()
+    x_train = features(splits["train"].images)
+    x_test = features(splits["test"].images)
+    extract_s = time.perf_counter() - start
+    estimator = clone(estimator)
+    if "random_state" in estimator.get_params():
+        estimator.set_params(random_state=job.seed)
+    fit_start = time.perf_counter()
+    estimator.fit(x_train, splits["train"].labels)
+    fit_s = time.perf_counter() - fit_start
+    predicted = estimator.predict(x_test)
+    m = metrics.classification_metrics(splits["test"].labels, predicted,
+                                       splits["test"].class_names)
+    chosen = {k: (v.item() if hasattr(v, "item") else v)
+              for k, v in getattr(estimator, "best_params_", {}).items()}
+    return SklearnFitted(job, estimator, m, fit_s,
+                         (len(x_train) + len(x_test)) / max(extract_s, 1e-9), chosen,
+                         time.perf_counter() - start)

@@ -1,6 +1,7 @@
 """Figures for the results folders (matplotlib, written as PNG)."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -104,14 +105,17 @@ def series(curves: Mapping[str, Sequence], x: Sequence[float], path: Path, title
     """
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for label, values in curves.items():
-        arr = np.asarray(values, dtype=float)
+        arr = np.asarray(values, dtype=float)  # NaN: a point a seed has not reached
         if arr.ndim == 2:
-            mean = arr.mean(axis=0)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+                mean = np.nanmean(arr, axis=0)
+                low, high = np.nanmin(arr, axis=0), np.nanmax(arr, axis=0)
             line, = ax.plot(x, mean, marker="o", markersize=3,
                             label=f"{label} (n={arr.shape[0]})")
             if arr.shape[0] > 1:
-                ax.fill_between(x, arr.min(axis=0), arr.max(axis=0),
-                                color=line.get_color(), alpha=0.2, linewidth=0)
+                ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2,
+                                linewidth=0)
         else:
             line, = ax.plot(x, arr, marker="o", markersize=3, label=label)
         for px, py in (paper_points or {}).get(label, {}).items():
@@ -129,3 +133,30 @@ def series(curves: Mapping[str, Sequence], x: Sequence[float], path: Path, title
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def curve_tables(paper, runs: Sequence[dict], output_dir: Path) -> list[Path]:
+    """``<table>.png`` for every curve table of ``paper`` that has runs: one
+    line per (row, metric) over the table's x, the range over seeds shaded,
+    the paper's points as stars."""
+    from reproductions.common.paper import format_x
+
+    written = []
+    for table in paper.tables:
+        if not table.is_curve:
+            continue
+        curves, stars = {}, {}
+        for row in table.rows:
+            for metric in table.metrics:
+                per_seed = [r["values"][table.key][row.key][metric] for r in runs
+                            if metric in r["values"].get(table.key, {}).get(row.key, {})]
+                if not per_seed:
+                    continue
+                label = row.label if len(table.metrics) == 1 else f"{row.label} {metric.upper()}"
+                curves[label] = [[s.get(format_x(x), np.nan) for x in table.x]
+                                 for s in per_seed]
+                stars[label] = row.values.get(metric, {})
+        if curves:
+            written.append(series(curves, list(table.x), Path(output_dir) / f"{table.key}.png",
+                                  table.title, table.x_label, "%", paper_points=stars))
+    return written

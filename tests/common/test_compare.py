@@ -112,3 +112,20 @@ def test_missing_results_dir_is_a_usage_error(tmp_path):
     assert proc.returncode == 2
     assert str(missing) in proc.stderr and "not a folder" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_curve_tables_are_drawn_with_the_seed_range(tmp_path):
+    from reproductions.common import plots
+    from reproductions.common.paper import DatasetSpec, PaperSpec, Row, Table
+    paper = PaperSpec(
+        key="fake", title="Fake", citation="A.", source="fake.txt",
+        datasets={"data": DatasetSpec("fake", "fake_synth")},
+        tables=(Table("budget", "Accuracy vs budget", ("mca",), (
+            Row("al", "AL", {"mca": {20: 90.35}}), Row("rs", "RS", {})),
+            x=(10, 20, 40), x_label="budget (%)"),
+            Table("t", "plain", ("mca",), (Row("al", "AL", {"mca": 1.0}),))))
+    runs = [{"values": {"budget": {"al": {"mca": {"10": 50.0, "20": 80.0}}}}},
+            {"values": {"budget": {"al": {"mca": {"10": 60.0, "20": 90.0, "40": 95.0}}}}}]
+    (path,) = plots.curve_tables(paper, runs, tmp_path)
+    assert path == tmp_path / "budget.png" and path.stat().st_size > 5000
+    assert plots.curve_tables(paper, [], tmp_path) == []
