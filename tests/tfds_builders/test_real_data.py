@@ -101,18 +101,66 @@ def i3a_dri(real_data_dir):
     return builder, _examples_by_split(builder)
 
 
+@pytest.fixture(scope="session")
+def i3a_cells():
+    """``(labels, ids by label, pixel-duplicate groups, mean intensity)``."""
+    from tfds_builders.i3a_task1 import i3a_task1_dataset_builder as i3a  # pylint: disable=import-outside-toplevel
+    _need(I3A)
+    labels = i3a.read_ground_truth(I3A)
+    by_label = collections.defaultdict(list)
+    for image_id, label in labels.items():
+        by_label[label].append(image_id)
+    duplicates, intensity = i3a.scan_cells(I3A, sorted(labels))
+    return labels, dict(by_label), duplicates, intensity
+
+
+def _assert_groups_in_one_split(splits, groups):
+    where = {i: s for s, ids in splits.items() for i in ids}
+    spanning = [g for g in groups if len({where[i] for i in g}) > 1]
+    assert not spanning
+
+
+def test_i3a_pixel_duplicates(i3a_cells):
+    labels, _, duplicates, _ = i3a_cells
+    assert duplicates == [[f"{i:05d}", f"{i + 194:05d}"] for i in range(11005, 11199)]
+    assert {labels[i] for g in duplicates for i in g} == {"numem"}
+    # pixel-identical, but no pair has identical files: a byte hash misses them
+    for original, copy in duplicates:
+        for suffix in ("", "_Mask"):
+            assert ((I3A / "training" / f"{original}{suffix}.png").read_bytes()
+                    != (I3A / "training" / f"{copy}{suffix}.png").read_bytes())
+
+
 def test_i3a_dri_counts(i3a_dri):
+    """Per class and split exactly the counts of version 1.0.0 (train = Table 2)."""
     builder, exs = i3a_dri
     sizes = {s: len(v) for s, v in exs.items()}
     assert sizes == {"train": 8701, "validation": 2176, "test": 2719}
     assert sum(sizes.values()) == 13596
     names = builder.info.features["label"].names
-    train = collections.Counter(names[e["label"]] for e in exs["train"])
-    assert dict(train) == {"homogeneous": 1596, "speckled": 1812, "nucleolar": 1663,
-                           "centromere": 1754, "numem": 1413, "golgi": 463}
+    counts = {s: dict(collections.Counter(names[e["label"]] for e in v))
+              for s, v in exs.items()}
+    assert counts == {
+        "train": {"homogeneous": 1596, "speckled": 1812, "nucleolar": 1663,
+                  "centromere": 1754, "numem": 1413, "golgi": 463},
+        "validation": {"homogeneous": 399, "speckled": 453, "nucleolar": 416,
+                       "centromere": 439, "numem": 353, "golgi": 116},
+        "test": {"homogeneous": 499, "speckled": 566, "nucleolar": 519,
+                 "centromere": 548, "numem": 442, "golgi": 145},
+    }
     total = collections.Counter(names[e["label"]] for v in exs.values() for e in v)
     assert dict(total) == {"homogeneous": 2494, "speckled": 2831, "nucleolar": 2598,
                            "centromere": 2741, "numem": 2208, "golgi": 724}
+
+
+def test_i3a_dri_duplicates_in_one_split(i3a_dri, i3a_cells):
+    _, exs = i3a_dri
+    _, _, duplicates, _ = i3a_cells
+    splits = {s: [e["id"].decode() for e in v] for s, v in exs.items()}
+    _assert_groups_in_one_split(splits, duplicates)
+    recorded = sorted([e["duplicate_of"].decode(), e["id"].decode()]
+                      for v in exs.values() for e in v if e["duplicate_of"])
+    assert recorded == duplicates
 
 
 def test_i3a_splits_disjoint_and_match_csv(i3a_dri):
@@ -140,20 +188,47 @@ def test_i3a_images_raw_with_masks(i3a_dri):
         np.testing.assert_array_equal(e["image"][..., 0], raw)
 
 
-def test_i3a_ap80_split():
+def test_i3a_ap80_split(i3a_cells):
     """ap80 assignment on the real csv (not prepared again: same images as dri)."""
     from tfds_builders.i3a_task1 import i3a_task1_dataset_builder as i3a  # pylint: disable=import-outside-toplevel
-    _need(I3A)
-    labels = i3a.read_ground_truth(I3A)
-    by_label = collections.defaultdict(list)
-    for image_id, label in labels.items():
-        by_label[label].append(image_id)
-    splits = i3a.split_ids(by_label, i3a.I3aTask1.builder_configs["ap80"].fractions)
+    labels, by_label, duplicates, _ = i3a_cells
+    splits = i3a.split_ids(by_label, i3a.I3aTask1.builder_configs["ap80"].fractions,
+                           duplicates)
     assert (len(splits["train"]), len(splits["test"])) == (10876, 2720)
     assert not set(splits["train"]) & set(splits["test"])
     train = collections.Counter(labels[i] for i in splits["train"])
     assert dict(train) == {"homogeneous": 1995, "speckled": 2265, "nucleolar": 2078,
                            "centromere": 2193, "numem": 1766, "golgi": 579}
+    _assert_groups_in_one_split(splits, duplicates)
+
+
+def test_i3a_dri_blocks_split(i3a_cells):
+    """dri_blocks assignment on the real cells (not prepared again: same images)."""
+    from tfds_builders.i3a_task1 import grouping  # pylint: disable=import-outside-toplevel
+    from tfds_builders.i3a_task1 import i3a_task1_dataset_builder as i3a  # pylint: disable=import-outside-toplevel
+    labels, by_label, duplicates, intensity = i3a_cells
+    config = i3a.I3aTask1.builder_configs["dri_blocks"]
+    args = (config.fractions, intensity, duplicates, config.block_window,
+            config.block_threshold)
+    splits = i3a.split_blocks(by_label, *args)
+    blocks = grouping.specimen_blocks(by_label, intensity, duplicates,
+                                      config.block_window, config.block_threshold)
+    assert {c: len(b) for c, b in blocks.items()} == {
+        "homogeneous": 16, "speckled": 23, "nucleolar": 22, "centromere": 14,
+        "numem": 15, "golgi": 5}
+    _assert_groups_in_one_split(splits, [b for bl in blocks.values() for b in bl])
+    _assert_groups_in_one_split(splits, duplicates)
+    assert sorted(i for v in splits.values() for i in v) == sorted(labels)
+    assert {s: len(v) for s, v in splits.items()} == {
+        "train": 8609, "validation": 2186, "test": 2801}
+    # per class within 2 points of 64/16/20; golgi (5 blocks) within 3.5
+    for label, ids in by_label.items():
+        for split, frac in config.fractions:
+            share = sum(labels[i] == label for i in splits[split]) / len(ids)
+            assert abs(share - frac) <= (0.035 if label == "golgi" else 0.02)
+    # deterministic, whatever the order of the input
+    shuffled = {c: list(reversed(v)) for c, v in reversed(list(by_label.items()))}
+    assert i3a.split_blocks(shuffled, *args) == splits
 
 
 # --------------------------------------------------------------------- BioImLab
