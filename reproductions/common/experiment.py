@@ -275,10 +275,12 @@ def measure(store: results.ResultsStore, throughput_rows: Sequence[str] = ()) ->
 
 def refresh(ctx: Context, spec: Reproduction) -> Path:
     """Measurements, figures and README from what is stored now."""
+    from reproductions.common import plots
+
     measure(ctx.store, spec.throughput_rows)
-    if any(t.is_curve for t in ctx.paper.tables):
-        from reproductions.common import plots
-        plots.curve_tables(ctx.paper, ctx.store.runs, ctx.output_dir)
+    plots.curve_tables(ctx.paper, ctx.store.runs, ctx.output_dir)
+    plots.run_curves(ctx.store.runs, ctx.output_dir / "run_curves.png",
+                     f"Every run: loss per epoch (profile {ctx.profile.name})")
     if spec.figures is not None:
         spec.figures(ctx)
     return results.write_readme(ctx.store)
@@ -315,7 +317,8 @@ class Fitted:
             epochs=self.outcome.epochs, best_epoch=self.outcome.best_epoch,
             wall_time_s=self.outcome.wall_time_s,
             train_images_per_s=self.outcome.train_images_per_s, metrics=self.metrics,
-            history=self.outcome.history, parameters=self.model.count_params(), **extra)
+            history=self.outcome.history, parameters=self.model.count_params(),
+            stopped_by=self.outcome.stopped_by, **extra)
 
 
 def fit_and_evaluate(ctx: Context, job: Job, *, build: Callable[[], Any],
@@ -337,6 +340,7 @@ def fit_and_evaluate(ctx: Context, job: Job, *, build: Callable[[], Any],
     model = build()
     compile(model)
     train_kwargs.setdefault("epochs", ctx.profile.epochs_for(job.row))
+    train_kwargs.setdefault("early_stopping_patience", ctx.profile.patience)
     outcome = training.train(
         model, splits["train"], splits["validation"], run_dir=ctx.run_dir(job),
         batch_size=ctx.profile.batch_size, seed=job.seed, verbose=ctx.verbose,

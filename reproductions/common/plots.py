@@ -160,3 +160,39 @@ def curve_tables(paper, runs: Sequence[dict], output_dir: Path) -> list[Path]:
             written.append(series(curves, list(table.x), Path(output_dir) / f"{table.key}.png",
                                   table.title, table.x_label, "%", paper_points=stars))
     return written
+
+
+def run_curves(runs: Sequence[dict], path: Path, title: str) -> Path | None:
+    """One panel per Keras run: training and validation loss per epoch, the
+    best epoch (the weights that were tested) marked, and what ended the run
+    in the panel's title."""
+    runs = [r for r in runs if r.get("history", {}).get("loss")]
+    if not runs:
+        return None
+    cols = min(4, len(runs))
+    rows = -(-len(runs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    for ax, run in zip(axes.flat, runs):
+        history = run["history"]
+        for key, style in (("loss", "-"), ("val_loss", "--")):
+            if key in history:
+                ax.plot(np.arange(1, len(history[key]) + 1), history[key], style, label=key,
+                        marker="o" if len(history[key]) < 12 else None, markersize=3)
+        if run.get("best_epoch") is not None:
+            ax.axvline(run["best_epoch"] + 1, color="grey", linestyle=":", label="best")
+        ended = (run.get("stopped_by") or "").split(":")[0]
+        name = run["row"] + (f" ({run['variant']})" if run.get("variant") else "")
+        ax.set_title(f"{name}, seed {run['seed']}" + (f"\n{ended}" if ended else ""),
+                     fontsize=8)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(runs):]:
+        ax.axis("off")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

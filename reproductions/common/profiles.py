@@ -31,6 +31,9 @@ class Profile:
       multi_seed_rows: rows run once per seed in ``seeds`` (the others use
         ``seeds[0]`` only).
       subset: maximum number of examples per split (``None``: all).
+      patience: early stopping -- a run ends after that many epochs without
+        a lower validation loss (``None``: it runs its ``epochs``, which are
+        then the cap otherwise).
       reductions: every departure from the paper's protocol, in words.
       extra: paper-specific settings.
     """
@@ -43,6 +46,7 @@ class Profile:
     seeds: tuple[int, ...] = (0,)
     multi_seed_rows: tuple[str, ...] = ()
     subset: Mapping[str, int | None] = dataclasses.field(default_factory=dict)
+    patience: int | None = None
     reductions: tuple[str, ...] = ()
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 

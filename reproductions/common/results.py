@@ -322,12 +322,18 @@ def _runs_markdown(runs: list[dict]) -> list[str]:
     fits = [r for r in runs if r.get("kind") == "sklearn"]
     if keras_runs:
         lines += ["", "### Runs", "",
-                  "| row | variant | seed | epochs | best epoch | wall time | train images/s | commit |",
-                  "|---|---|---:|---:|---:|---:|---:|---|"]
+                  "Epochs count from 1 (`best epoch` = the weights tested); `ended by`: "
+                  "early stopping on the validation loss or the epoch cap. The curve of "
+                  "every run is in `run_curves.png`.", "",
+                  "| row | variant | seed | epochs | best epoch | ended by | wall time | "
+                  "train images/s | commit |",
+                  "|---|---|---:|---:|---:|---|---:|---:|---|"]
         for r in keras_runs:
+            best = r.get("best_epoch")
             lines.append(
                 f"| {r['row']} | {r.get('variant') or '—'} | {r['seed']} | {r['epochs']} | "
-                f"{r.get('best_epoch', '—')} | {_fmt_seconds(r['wall_time_s'])} | "
+                f"{'—' if best is None else best + 1} | {r.get('stopped_by') or '—'} | "
+                f"{_fmt_seconds(r['wall_time_s'])} | "
                 f"{r['train_images_per_s']:.1f} | {r['provenance']['commit'][:10]} |")
     if fits:
         lines += ["", "### scikit-learn fits", "",

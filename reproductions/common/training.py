@@ -7,9 +7,12 @@
 - :class:`BestWeights` -- keeps the weights with the lowest validation loss
   (the papers' model selection) and, unlike ``ModelCheckpoint``, remembers
   the best value across a resume, so a resumed run ends exactly where an
-  uninterrupted one would;
-- optional early stopping, ``CSVLogger`` and ``TensorBoard`` logs, Keras
-  progress bars, and a throughput meter.
+  uninterrupted one would; it also stops the run early when the validation
+  loss has not improved for ``patience`` epochs, counted from the stored best
+  epoch, so early stopping survives a resume too (Keras' ``EarlyStopping``
+  forgets its counter);
+- ``CSVLogger`` and ``TensorBoard`` logs, Keras progress bars, and a
+  throughput meter.
 
 Data order and augmentation are stateless functions of (seed, epoch), see
 ``reproductions.common.data.train_dataset``.
@@ -69,21 +72,26 @@ class EpochCounter(keras.callbacks.Callback):
 
 
 class BestWeights(keras.callbacks.Callback):
-    """Saves the weights with the best ``monitor`` value; resumable.
+    """Saves the weights with the best ``monitor`` value; resumable; stops
+    the run after ``patience`` epochs without improvement (``None``: never).
 
     The best value and epoch are kept in ``<path>.json`` next to the weights,
     so that after an interruption the comparison continues against the true
-    best of the run.
+    best of the run, and the patience counter (current epoch − best epoch)
+    with it. ``stopped_epoch`` is the epoch at which it stopped the run.
     """
 
-    def __init__(self, path: Path, monitor: str = "val_loss", mode: str = "min"):
+    def __init__(self, path: Path, monitor: str = "val_loss", mode: str = "min",
+                 patience: int | None = None):
         super().__init__()
         self.path = Path(path)
         self.state_path = self.path.with_suffix(".json")
         self.monitor = monitor
         self.sign = 1.0 if mode == "min" else -1.0
+        self.patience = patience
         self.best = np.inf
         self.best_epoch = None
+        self.stopped_epoch = None
 
     def on_train_begin(self, logs=None):
         if self.state_path.exists() and self.path.exists():
@@ -103,6 +111,9 @@ class BestWeights(keras.callbacks.Callback):
             tmp.replace(self.path)
             self.state_path.write_text(json.dumps(
                 {"best": self.best, "best_epoch": epoch, "monitor": self.monitor}))
+        if self.patience and epoch - self.best_epoch >= self.patience:
+            self.model.stop_training = True
+            self.stopped_epoch = epoch
 
 
 class Throughput(keras.callbacks.Callback):
@@ -198,6 +209,17 @@ class TrainOutcome:
     epochs: int
     wall_time_s: float        # this process's share
     train_images_per_s: float
+    stopped_by: str = ""      # what ended the run, in words
+
+
+def stop_reason(epochs_run: int, max_epochs: int, best_epoch: int | None,
+                patience: int | None, monitor: str = "val_loss") -> str:
+    """What ended a run: early stopping or the epoch cap (epochs 1-based)."""
+    best = "—" if best_epoch is None else best_epoch + 1
+    if patience and epochs_run < max_epochs:
+        return (f"early stopping: no {monitor} improvement in {patience} epochs after "
+                f"the best epoch {best} (of at most {max_epochs})")
+    return f"epoch cap: {max_epochs} epochs (best epoch {best})"
 
 
 def read_history(csv_path: Path) -> dict:
@@ -227,6 +249,9 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
           verbose: int | str = "auto", extra_callbacks=()) -> TrainOutcome:
     """Fits a compiled ``model`` and leaves it holding its best weights.
 
+    ``early_stopping_patience``: stop after that many epochs without a lower
+    validation loss (resumable, see :class:`BestWeights`); ``epochs`` is then
+    the cap.
     ``bn_recalibration_images``: re-estimate BatchNorm statistics from that
     many training images after every epoch (see :class:`BatchNormRecalibration`).
 
@@ -242,14 +267,15 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
         model.load_weights(best_path)
         done = json.loads(done_path.read_text())
         return TrainOutcome(read_history(run_dir / "history.csv"), done["best_epoch"],
-                            done["epochs"], 0.0, done["train_images_per_s"])
+                            done["epochs"], 0.0, done["train_images_per_s"],
+                            done.get("stopped_by", ""))
     start = time.perf_counter()
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     train_ds = data_lib.train_dataset(
         train_split, batch_size=batch_size, seed=seed, epoch=epoch_var, augment=augment,
         repeats=repeats, samples_per_epoch=samples_per_epoch, targets=targets)
     val_ds = data_lib.eval_dataset(val_split, batch_size=batch_size, targets=targets)
-    best = BestWeights(best_path)
+    best = BestWeights(best_path, patience=early_stopping_patience)
     meter = Throughput(batch_size)
     callbacks = []
     if bn_recalibration_images:
@@ -263,9 +289,6 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
                  keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
                  best, meter,
                  keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True)]
-    if early_stopping_patience:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=early_stopping_patience))
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(
             str(run_dir / "tensorboard"), write_graph=False, profile_batch=0))
@@ -277,10 +300,13 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
     history = read_history(run_dir / "history.csv")
     epochs_run = len(next(iter(history.values()), []))
     outcome = TrainOutcome(history, best.best_epoch, epochs_run,
-                           time.perf_counter() - start, meter.images_per_second())
+                           time.perf_counter() - start, meter.images_per_second(),
+                           stop_reason(epochs_run, epochs, best.best_epoch,
+                                       early_stopping_patience))
     done_path.write_text(json.dumps({"best_epoch": outcome.best_epoch,
                                      "epochs": outcome.epochs,
-                                     "train_images_per_s": outcome.train_images_per_s}))
+                                     "train_images_per_s": outcome.train_images_per_s,
+                                     "stopped_by": outcome.stopped_by}))
     shutil.rmtree(run_dir / "backup", ignore_errors=True)
     return outcome
 

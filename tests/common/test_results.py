@@ -126,7 +126,7 @@ def test_readme_has_every_paper_row(store):
     assert "hello notes" in text and "4 runs stored" in text  # notes + sections
     # the runs table: one line per run with its commit
     assert sum(1 for line in lines if line.startswith("| net | — |")) == 3
-    assert "| other | — | 0 | 1 | 0 |" in text
+    assert "| other | — | 0 | 1 | 1 | — | 2 s | 5.0 |" in text  # best epoch counted from 1
 
 
 def test_readme_other_measurements_round_floats_also_in_lists(store):

@@ -140,3 +140,47 @@ def test_recalibrate_batch_norm_averages_batch_statistics():
     assert bn.momentum == 0.99  # restored
     assert training.recalibrate_batch_norm(keras.Sequential([keras.Input((3,))]),
                                            images, 4) == 0
+
+
+class _Model:
+    """What BestWeights touches of a Keras model."""
+    stop_training = False
+
+    def save_weights(self, path):
+        Path(path).write_text("weights")
+
+
+def _epochs(callback, losses, start=0):
+    model = _Model()
+    callback.set_model(model)
+    callback.on_train_begin()
+    for epoch, loss in enumerate(losses, start):
+        callback.on_epoch_end(epoch, {"val_loss": loss})
+        if model.stop_training:
+            return epoch
+    return None
+
+
+def test_early_stopping_counts_from_the_stored_best_epoch_across_a_resume(tmp_path):
+    from reproductions.common import training
+    losses = [3.0, 2.0, 2.5, 2.1, 2.2, 1.0]
+    uninterrupted = training.BestWeights(tmp_path / "a" / "best.weights.h5", patience=2)
+    (tmp_path / "a").mkdir()
+    assert _epochs(uninterrupted, losses) == 3  # best at epoch 1, no better at 2 and 3
+    assert uninterrupted.best_epoch == 1 and uninterrupted.stopped_epoch == 3
+    (tmp_path / "b").mkdir()
+    first = training.BestWeights(tmp_path / "b" / "best.weights.h5", patience=2)
+    assert _epochs(first, losses[:3]) is None  # killed after epoch 2
+    resumed = training.BestWeights(tmp_path / "b" / "best.weights.h5", patience=2)
+    assert _epochs(resumed, losses[3:], start=3) == 3  # a fresh counter would run on
+    assert resumed.best_epoch == 1
+    assert training.BestWeights(tmp_path / "c.weights.h5", patience=None).patience is None
+
+
+def test_stop_reason_says_what_ended_the_run():
+    from reproductions.common import training
+    assert training.stop_reason(4, 50, 1, 2) == (
+        "early stopping: no val_loss improvement in 2 epochs after the best epoch 2 "
+        "(of at most 50)")
+    assert training.stop_reason(50, 50, 48, 5) == "epoch cap: 50 epochs (best epoch 49)"
+    assert training.stop_reason(3, 3, 2, None) == "epoch cap: 3 epochs (best epoch 3)"
