@@ -44,12 +44,11 @@ NOTES = """## Reading of the paper (choices the text leaves open)
 
 ## Reading the results
 
-- **Why the cpu profile falls short of the paper**: the networks train for 1–8
-  epochs instead of 30–150, on 72×72 instead of 227×227 inputs. In
-  `training_curves.png` no validation curve has flattened at its last epoch: the
-  gaps to the paper measure the budget, not a ceiling of the models, and the
-  ranking of rows that got 1–2 % of their paper epochs says little about the
-  paper's ranking.
+- **Convergence**: in the cpu profile every row trains until its validation loss
+  has not improved for 5 epochs (capped at the paper's epochs); *Runs* says what
+  ended each run and `run_curves.png` shows every run's loss curves with the
+  tested (best) epoch marked. The `quick` profile's 1-8-epoch numbers are not
+  a reproduction and are not committed.
 - **Super-Xception vs Xception**: the paper's claim is a 0.56-point gain. Under
   *Other measurements*, `super_xception_minus_xception` gives the difference per
   seed (both networks of a seed see the same split, batches and augmentation) with
