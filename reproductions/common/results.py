@@ -67,7 +67,8 @@ class ResultsStore:
 
     Refuses (``UserError``) to mix results of another profile or another
     dataset into an existing folder unless ``force`` is set, in which case
-    the old ``results.json`` is kept as ``results.json.bak``. Profiles are
+    the old ``results.json`` is kept as ``results.json.bak``; results of the
+    same settings are always kept (a rerun resumes, ``force`` or not). Profiles are
     compared on their protocol fields: a reworded description or list of
     reductions keeps the stored runs and takes the new wording.
     """
@@ -99,8 +100,9 @@ class ResultsStore:
                     and old.get("synthetic") == synthetic
                     and bool(old.get("user_data")) == user_data
                     and _identity(old.get("datasets", {})) == _identity(datasets))
-            if (same and _protocol(old.get("profile", {})) == _protocol(self.data["profile"])
-                    and not force):
+            # --force replaces results of *other* settings; the same settings
+            # always resume (rerunning a long command with --force keeps its runs)
+            if same and _protocol(old.get("profile", {})) == _protocol(self.data["profile"]):
                 self.data["runs"] = old.get("runs", [])
                 self.data["extra"] = old.get("extra", {})
             elif not force:

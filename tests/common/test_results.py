@@ -208,6 +208,9 @@ def test_force_replaces_and_keeps_a_backup(store):
     forced.add_run(_record(0, 1.0, 1.0))
     data = json.loads(store.path.read_text())
     assert data["profile"]["name"] == "cpu" and len(data["runs"]) == 1
+    # the same command again with --force resumes: runs of the same settings stay
+    again = results.ResultsStore(store.dir, PAPER, CPU, DATASETS, synthetic=True, force=True)
+    assert len(again.runs) == 1
 
 
 def test_reopening_with_the_same_profile_resumes_stored_runs(store):
