@@ -40,7 +40,19 @@ def test_paper_profile_is_the_paper_protocol():
 def test_cpu_profile_budget():
     profile = PROFILES["cpu"]
     assert profile.batch_size == 24
-    assert iterations(profile) == 500
+    assert iterations(profile) == 4_000  # at most: early stopping may end a run sooner
+    assert profile.patience == 3 and profile.extra["samples_per_epoch"] == 500 * 24
+    # budgeted training: the paper's 29 decays compressed into the run
+    from reproductions.dri import protocol
+    assert profile.extra["steps_per_decay"] is None
+    assert protocol.step_length(iterations(profile)) == 138
     assert profile.seeds_for("dri") == profile.seeds_for("inception") == (0, 1, 2)
     assert profile.seeds_for("sri") == profile.seeds_for("shallow_inception") == (0,)
-    assert profile.subset.get("test") is None  # the whole test split
+    assert profile.subset == {}  # every validation and test cell
+    assert profile.extra["block_split"] is True
+
+
+def test_quick_profile_is_the_old_short_schedule():
+    profile = PROFILES["quick"]
+    assert iterations(profile) == 500 and profile.patience is None
+    assert profile.subset == {"validation": 360}
