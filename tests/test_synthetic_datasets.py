@@ -17,9 +17,15 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from tfds_builders import synthetic_common as sc
+from tfds_builders import synthetic_base as base
+from tfds_builders.snphep2 import Snphep2
+from tfds_builders.snphep2 import snphep2_dataset_builder as real_snphep2
 from tfds_builders.synthetic_chromosomes import SyntheticChromosomes
+from tfds_builders.synthetic_chromosomes import generator as chromosomes
 from tfds_builders.synthetic_hep2 import SyntheticHep2
+from tfds_builders.synthetic_hep2 import generator as hep2
+from tfds_builders.synthetic_snphep2 import SyntheticSnphep2
+from tfds_builders.synthetic_snphep2 import generator as snphep2
 
 
 # ---------------------------------------------------------------------------
@@ -28,9 +34,9 @@ from tfds_builders.synthetic_hep2 import SyntheticHep2
 def test_render_cell_matches_i3a_style():
     fractions, maxima = [], {"positive": [], "intermediate": []}
     for i in range(36):
-        rng = sc.example_rng(0, "train", i)
-        intensity = sc.HEP2_INTENSITIES[i % 2]
-        image, mask = sc.render_cell(rng, i % 6, intensity=intensity)
+        rng = base.example_rng(0, "train", i)
+        intensity = hep2.HEP2_INTENSITIES[i % 2]
+        image, mask = hep2.render_cell(rng, i % 6, intensity=intensity)
         assert image.dtype == np.uint8 and mask.dtype == np.uint8
         assert image.ndim == 2 and image.shape == mask.shape
         assert 54 <= min(image.shape) and max(image.shape) <= 111
@@ -43,15 +49,15 @@ def test_render_cell_matches_i3a_style():
     assert np.median(maxima["intermediate"]) < 50
     assert np.median(maxima["positive"]) > 1.5 * np.median(maxima["intermediate"])
     # explicit size is honoured
-    image, mask = sc.render_cell(sc.example_rng(1, "test", 0), "golgi", size=(60, 70))
+    image, mask = hep2.render_cell(base.example_rng(1, "test", 0), "golgi", size=(60, 70))
     assert image.shape == mask.shape == (60, 70)
 
 
 def test_render_chromosome_bright_on_black_cropped_and_class_dependent():
-    style = sc.sample_karyotype_style(sc.example_rng(0, "train", 0, 0))
+    style = chromosomes.sample_karyotype_style(base.example_rng(0, "train", 0, 0))
     lengths = {}
     for k in range(24):
-        im = sc.render_chromosome(sc.example_rng(0, "train", 0, 1 + k), k, style)
+        im = chromosomes.render_chromosome(base.example_rng(0, "train", 0, 1 + k), k, style)
         assert im.dtype == np.uint8 and im.ndim == 2
         assert im.max() > 60
         border = np.concatenate([im[0], im[-1], im[:, 0], im[:, -1]])
@@ -63,13 +69,31 @@ def test_render_chromosome_bright_on_black_cropped_and_class_dependent():
     long_side = np.array([max(lengths[k]) for k in range(24)])
     # within one karyotype, length follows the class (1 longest ... 21/22/Y short)
     rho = np.corrcoef(np.argsort(np.argsort(long_side)),
-                      np.argsort(np.argsort(sc.CHROMOSOME_RELATIVE_LENGTH)))[0, 1]
+                      np.argsort(np.argsort(chromosomes.CHROMOSOME_RELATIVE_LENGTH)))[0, 1]
     assert rho > 0.8
     assert long_side[0] > 2.5 * long_side[20]
 
 
+def test_render_snphep2_cell_matches_snphep2_style():
+    sizes, corners = [], []
+    for i in range(50):
+        image = snphep2.render_cell(base.example_rng(0, "train", i), i % 5)
+        assert image.dtype == np.uint8 and image.ndim == 2
+        sizes.append(image.shape)
+        corners.extend(image[[0, 0, -1, -1], [0, -1, 0, -1]])
+    assert np.median(corners) < 40  # the cell fills the crop; dark corners
+    sizes = np.array(sizes)
+    assert sizes.min() >= 32 and sizes.max() <= 125  # like SNPHEp-2's crops
+    assert 50 <= np.median(sizes) <= 80
+    image = snphep2.render_cell(base.example_rng(1, "test", 0), "coarse_speckled",
+                                size=(40, 50), intensity="positive")
+    assert image.shape == (40, 50)
+    with pytest.raises(ValueError):
+        snphep2.render_cell(base.example_rng(1, "test", 0), 5)
+
+
 def test_karyotype_composition_and_grouping():
-    examples = [ex for _, ex in sc.chromosome_examples(0, "validation", 2)]
+    examples = [ex for _, ex in chromosomes.chromosome_examples(0, "validation", 2)]
     assert len(examples) == 92
     by_k = {}
     for ex in examples:
@@ -101,20 +125,26 @@ def _digest(stream):
 
 
 def test_generators_are_deterministic_and_seed_dependent():
-    assert (_digest(sc.hep2_examples(0, "train", 3))
-            == _digest(sc.hep2_examples(0, "train", 3)))
-    assert (_digest(sc.hep2_examples(0, "train", 3))
-            != _digest(sc.hep2_examples(1, "train", 3)))
-    assert (_digest(sc.hep2_examples(0, "train", 3))
-            != _digest(sc.hep2_examples(0, "test", 3)))
-    assert (_digest(sc.chromosome_examples(0, "test", 1))
-            == _digest(sc.chromosome_examples(0, "test", 1)))
-    assert (_digest(sc.chromosome_examples(0, "test", 1))
-            != _digest(sc.chromosome_examples(7, "test", 1)))
+    assert (_digest(hep2.hep2_examples(0, "train", 3))
+            == _digest(hep2.hep2_examples(0, "train", 3)))
+    assert (_digest(hep2.hep2_examples(0, "train", 3))
+            != _digest(hep2.hep2_examples(1, "train", 3)))
+    assert (_digest(hep2.hep2_examples(0, "train", 3))
+            != _digest(hep2.hep2_examples(0, "test", 3)))
+    assert (_digest(chromosomes.chromosome_examples(0, "test", 1))
+            == _digest(chromosomes.chromosome_examples(0, "test", 1)))
+    assert (_digest(chromosomes.chromosome_examples(0, "test", 1))
+            != _digest(chromosomes.chromosome_examples(7, "test", 1)))
+    assert (_digest(snphep2.snphep2_examples(0, "test", 2))
+            == _digest(snphep2.snphep2_examples(0, "test", 2)))
+    assert (_digest(snphep2.snphep2_examples(0, "test", 2))
+            != _digest(snphep2.snphep2_examples(3, "test", 2)))
     # a bigger config extends a smaller one (same seed): prefix property
-    small = list(sc.hep2_examples(0, "train", 1))
-    big = list(sc.hep2_examples(0, "train", 2))[:6]
+    small = list(hep2.hep2_examples(0, "train", 1))
+    big = list(hep2.hep2_examples(0, "train", 2))[:6]
     assert _digest(small) == _digest(big)
+    assert (_digest(snphep2.snphep2_examples(0, "train", 1))
+            == _digest(list(snphep2.snphep2_examples(0, "train", 3))[:5]))
 
 
 @pytest.fixture
@@ -142,7 +172,8 @@ def _prepare(name, data_dir):
     return builder, files, examples
 
 
-@pytest.mark.parametrize("builder_cls", [SyntheticHep2, SyntheticChromosomes])
+@pytest.mark.parametrize("builder_cls",
+                         [SyntheticHep2, SyntheticChromosomes, SyntheticSnphep2])
 def test_prepare_offline_is_byte_identical(builder_cls, tmp_path, no_network):
     name = builder_cls.name
     b1, files1, ex1 = _prepare(name, tmp_path / "a")
@@ -153,12 +184,66 @@ def test_prepare_offline_is_byte_identical(builder_cls, tmp_path, no_network):
     cfg = b1.builder_config
     if name == "synthetic_hep2":
         assert sizes == {"train": 12, "validation": 6, "test": 6}
-        assert b1.info.features["label"].names == list(sc.HEP2_CLASSES)
+        assert b1.info.features["label"].names == list(hep2.HEP2_CLASSES)
+    elif name == "synthetic_snphep2":
+        assert sizes == {"train": 10, "test": 10}
+        assert b1.info.features["label"].names == real_snphep2.CLASS_NAMES
     else:
         assert sizes == {s: 46 * n for s, n in cfg.split_sizes().items()}
         assert b1.info.features["label"].names == [str(i) for i in range(1, 23)] + ["X", "Y"]
     # defaults: the config a first-time user gets
     assert b1.__class__.DEFAULT_BUILDER_CONFIG_NAME == "default"
+
+
+def _feature_spec(features):
+    return {k: (type(f).__name__, f.shape, f.dtype,
+                getattr(f, "names", None)) for k, f in features.items()}
+
+
+def test_synthetic_snphep2_mirrors_snphep2_builder(tmp_path):
+    real = Snphep2(data_dir=str(tmp_path))  # info only: no data needed
+    synth = SyntheticSnphep2(config="split_3", data_dir=str(tmp_path))
+    assert _feature_spec(synth.info.features) == _feature_spec(real.info.features)
+    assert synth.info.supervised_keys == real.info.supervised_keys
+    assert list(synth.info.features["label"].names) == [
+        "fine_speckled", "coarse_speckled", "homogeneous", "nucleolar", "centromere"]
+    real_configs = {c.name for c in Snphep2.BUILDER_CONFIGS} - {"full"}
+    synth_configs = {c.name: c for c in SyntheticSnphep2.BUILDER_CONFIGS}
+    assert real_configs <= set(synth_configs)
+    for cfg in synth_configs.values():
+        assert tuple(cfg.split_sizes()) == real_snphep2.SUBSETS  # train, test
+
+
+@pytest.mark.parametrize("config, expected", [
+    ("tiny", {"train": 10, "test": 10}),
+    ("default", {"train": 200, "test": 200}),
+    ("large", {"train": 905, "test": 980}),
+] + [(f"split_{k}", {"train": 100, "test": 100}) for k in range(1, 6)])
+def test_synthetic_snphep2_split_counts(config, expected):
+    cfg = {c.name: c for c in SyntheticSnphep2.BUILDER_CONFIGS}[config]
+    for split, n in expected.items():
+        size = cfg.split_sizes()[split]
+        if cfg.split_index is None:
+            assert 5 * size == n
+        else:
+            idx = snphep2.split_50_indices(cfg.seed, split, size, cfg.split_index)
+            assert len(idx) == n and len(set(idx)) == n
+            assert all(0 <= i < 5 * size for i in idx)
+            per_class = np.bincount(np.asarray(idx) % 5, minlength=5)
+            assert per_class.tolist() == [n // 5] * 5  # half of every class
+
+
+def test_synthetic_snphep2_split_k_are_halves_of_default():
+    full = {k: ex for k, ex in snphep2.snphep2_examples(0, "test", 40)}
+    halves = {}
+    for k in range(1, 6):
+        half = list(snphep2.snphep2_examples(0, "test", 40, split_index=k))
+        keys = [key for key, _ in half]
+        assert len(keys) == 100 and keys == sorted(keys)
+        for key, ex in half:  # the same images as in the default config
+            assert key in full and _digest([(key, ex)]) == _digest([(key, full[key])])
+        halves[k] = set(keys)
+    assert len({frozenset(h) for h in halves.values()}) == 5  # k gives a new half
 
 
 # ---------------------------------------------------------------------------
@@ -187,7 +272,8 @@ def _arrays(stream, size):
     return np.stack(xs)[..., None], np.asarray(ys)
 
 
-def _train_and_score(train, test, num_classes, epochs, shuffle_labels=False):
+def _train_and_score(train, test, num_classes, epochs, shuffle_labels=False,
+                     per_class=False):
     import keras
     from keras import layers
 
@@ -211,24 +297,35 @@ def _train_and_score(train, test, num_classes, epochs, shuffle_labels=False):
     model.compile(optimizer=keras.optimizers.Adam(3e-3),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_tr, y_tr, batch_size=32, epochs=epochs, verbose=0)
-    return float(model.evaluate(*test, verbose=0)[1])
+    if not per_class:
+        return float(model.evaluate(*test, verbose=0)[1])
+    x_te, y_te = test
+    hit = model.predict(x_te, verbose=0).argmax(axis=1) == y_te
+    return float(hit.mean()), [float(hit[y_te == c].mean()) for c in range(num_classes)]
 
 
 @pytest.fixture(scope="module")
 def hep2_data():
     size = 40
-    return (_arrays(sc.hep2_examples(0, "train", 40), size),
-            _arrays(sc.hep2_examples(0, "test", 20), size))
+    return (_arrays(hep2.hep2_examples(0, "train", 40), size),
+            _arrays(hep2.hep2_examples(0, "test", 20), size))
 
 
 @pytest.fixture(scope="module")
 def chromosome_data():
     size = 40
-    return (_arrays(sc.chromosome_examples(0, "train", 12), size),
-            _arrays(sc.chromosome_examples(0, "test", 6), size))
+    return (_arrays(chromosomes.chromosome_examples(0, "train", 12), size),
+            _arrays(chromosomes.chromosome_examples(0, "test", 6), size))
 
 
-HEP2_EPOCHS, CHROMOSOME_EPOCHS = 8, 8
+@pytest.fixture(scope="module")
+def snphep2_data():
+    size = 40
+    return (_arrays(snphep2.snphep2_examples(0, "train", 40), size),
+            _arrays(snphep2.snphep2_examples(0, "test", 20), size))
+
+
+HEP2_EPOCHS, CHROMOSOME_EPOCHS, SNPHEP2_EPOCHS = 8, 8, 12
 
 
 def test_hep2_learnable(hep2_data):
@@ -246,9 +343,24 @@ def test_chromosomes_learnable(chromosome_data):
     assert acc > 3 * chance
 
 
-def test_learnability_threshold_can_fail(hep2_data):
+def test_snphep2_learnable(snphep2_data):
+    """All five classes, fine and coarse speckled included, are told apart."""
+    chance = 1 / 5
+    acc, recall = _train_and_score(*snphep2_data, num_classes=5,
+                                   epochs=SNPHEP2_EPOCHS, per_class=True)
+    print(f"synthetic_snphep2: test accuracy {acc:.3f} (chance {chance:.3f}), "
+          f"recall per class {np.round(recall, 2).tolist()}")
+    assert acc > 3 * chance
+    assert min(recall) > 2 * chance
+
+
+@pytest.mark.parametrize("name", ["hep2", "snphep2"])
+def test_learnability_threshold_can_fail(name, request):
     """Same protocol, shuffled training labels: stays below the threshold."""
-    acc = _train_and_score(*hep2_data, num_classes=6, epochs=HEP2_EPOCHS,
+    num_classes, epochs = {"hep2": (6, HEP2_EPOCHS),
+                           "snphep2": (5, SNPHEP2_EPOCHS)}[name]
+    data = request.getfixturevalue(f"{name}_data")
+    acc = _train_and_score(*data, num_classes=num_classes, epochs=epochs,
                            shuffle_labels=True)
-    print(f"synthetic_hep2, shuffled labels: test accuracy {acc:.3f}")
-    assert acc < 3 * (1 / 6)
+    print(f"synthetic_{name}, shuffled labels: test accuracy {acc:.3f}")
+    assert acc < 3 * (1 / num_classes)

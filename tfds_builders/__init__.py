@@ -9,3 +9,4 @@ from tfds_builders import i3a_task1  # noqa: F401
 from tfds_builders import snphep2  # noqa: F401
 from tfds_builders import synthetic_chromosomes  # noqa: F401
 from tfds_builders import synthetic_hep2  # noqa: F401
+from tfds_builders import synthetic_snphep2  # noqa: F401

@@ -4,11 +4,12 @@
 Nothing is downloaded. Each split is a set of synthetic karyotypes (46
 chromosomes each: 22 autosome pairs plus XX, or X and Y for the 2 in 5
 karyotypes that are male), drawn by
-``tfds_builders.synthetic_common.render_chromosome``; the karyotype's scale,
-width and brightness come from ``example_rng(seed, split, karyotype, 0)``
-and each chromosome from ``example_rng(seed, split, karyotype, 1 + position)``,
-so two ``download_and_prepare`` runs give byte-identical examples and no
-karyotype is in two splits. Features and class names are those of the
+``tfds_builders.synthetic_chromosomes.generator.render_chromosome``; the
+karyotype's scale, width and brightness come from
+``example_rng(seed, split, karyotype, 0)`` and each chromosome from
+``example_rng(seed, split, karyotype, 1 + position)``, so two
+``download_and_prepare`` runs give byte-identical examples and no karyotype is
+in two splits. Features and class names are those of the
 ``bioimlab_chromosomes`` builder, so a reproduction can swap the two names.
 """
 
@@ -18,31 +19,24 @@ import dataclasses
 
 import tensorflow_datasets as tfds
 
-from tfds_builders import synthetic_common
+from tfds_builders import synthetic_base
+from tfds_builders.synthetic_chromosomes import generator
 
 
 @dataclasses.dataclass(eq=False)
-class SyntheticChromosomesConfig(tfds.core.BuilderConfig):
+class SyntheticChromosomesConfig(synthetic_base.SyntheticConfig):
     """Karyotypes (46 chromosomes each) per split, and the generator seed."""
+
+    SIZE_SUFFIX = "_karyotypes"
 
     train_karyotypes: int = 20
     validation_karyotypes: int = 4
     test_karyotypes: int = 8
-    seed: int = 0
-
-    def split_sizes(self) -> dict[str, int]:
-        return {
-            "train": self.train_karyotypes,
-            "validation": self.validation_karyotypes,
-            "test": self.test_karyotypes,
-        }
 
 
-class SyntheticChromosomes(tfds.core.GeneratorBasedBuilder):
+class SyntheticChromosomes(synthetic_base.SyntheticBuilder):
     """Synthetic banded chromosomes, 24 classes, grouped in karyotypes."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS = [
         SyntheticChromosomesConfig(
             name="tiny",
@@ -59,36 +53,16 @@ class SyntheticChromosomes(tfds.core.GeneratorBasedBuilder):
                          "size of the BioImLab set."),
             train_karyotypes=80, validation_karyotypes=12, test_karyotypes=24),
     ]
-    DEFAULT_BUILDER_CONFIG_NAME = "default"
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(None, None, 1)),
-                "label": tfds.features.ClassLabel(
-                    names=list(synthetic_common.CHROMOSOME_CLASSES)),
-                "karyotype": tfds.features.Text(),
-                "copy": tfds.features.Text(),
-                "id": tfds.features.Text(),
-            }),
-            supervised_keys=("image", "label"),
-        )
-
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-        del dl_manager  # generated: nothing to download
+    def _features(self):
         return {
-            split: self._generate_examples(split, n)
-            for split, n in self.builder_config.split_sizes().items()
+            "image": tfds.features.Image(shape=(None, None, 1)),
+            "label": tfds.features.ClassLabel(
+                names=list(generator.CHROMOSOME_CLASSES)),
+            "karyotype": tfds.features.Text(),
+            "copy": tfds.features.Text(),
+            "id": tfds.features.Text(),
         }
 
-    def _generate_examples(self, split: str, num_karyotypes: int):
-        seed = self.builder_config.seed
-        for key, ex in synthetic_common.chromosome_examples(
-                seed, split, num_karyotypes):
-            yield key, {
-                "image": synthetic_common.png_bytes(ex["image"]),
-                "label": ex["label"],
-                "karyotype": ex["karyotype"],
-                "copy": ex["copy"],
-                "id": ex["id"],
-            }
+    def _examples(self, split: str, size: int):
+        return generator.chromosome_examples(self.builder_config.seed, split, size)

@@ -1,9 +1,9 @@
 """synthetic_hep2: procedurally generated HEp-2 cells (an I3A Task 1 look-alike).
 
 Nothing is downloaded: every example is drawn by
-``tfds_builders.synthetic_common.render_cell`` from a numpy Generator seeded
-with ``(config.seed, split, index)``, so two ``download_and_prepare`` runs give
-byte-identical examples. Features and class names are those of the
+``tfds_builders.synthetic_hep2.generator.render_cell`` from a numpy Generator
+seeded with ``(config.seed, split, index)``, so two ``download_and_prepare``
+runs give byte-identical examples. Features and class names are those of the
 ``i3a_task1`` builder, so a reproduction can swap the two names.
 """
 
@@ -13,31 +13,22 @@ import dataclasses
 
 import tensorflow_datasets as tfds
 
-from tfds_builders import synthetic_common
+from tfds_builders import synthetic_base
+from tfds_builders.synthetic_hep2 import generator
 
 
 @dataclasses.dataclass(eq=False)
-class SyntheticHep2Config(tfds.core.BuilderConfig):
+class SyntheticHep2Config(synthetic_base.SyntheticConfig):
     """Images per class in each split, and the generator seed."""
 
     train_per_class: int = 100
     validation_per_class: int = 20
     test_per_class: int = 40
-    seed: int = 0
-
-    def split_sizes(self) -> dict[str, int]:
-        return {
-            "train": self.train_per_class,
-            "validation": self.validation_per_class,
-            "test": self.test_per_class,
-        }
 
 
-class SyntheticHep2(tfds.core.GeneratorBasedBuilder):
+class SyntheticHep2(synthetic_base.SyntheticBuilder):
     """Synthetic HEp-2 cells in the six I3A staining patterns, with masks."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS = [
         SyntheticHep2Config(
             name="tiny", description="6 x (2/1/1) cells, for unit tests.",
@@ -51,33 +42,14 @@ class SyntheticHep2(tfds.core.GeneratorBasedBuilder):
             description="6 x (1000/200/400) cells, about the size of I3A Task 1.",
             train_per_class=1000, validation_per_class=200, test_per_class=400),
     ]
-    DEFAULT_BUILDER_CONFIG_NAME = "default"
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(None, None, 1)),
-                "mask": tfds.features.Image(shape=(None, None, 1)),
-                "label": tfds.features.ClassLabel(
-                    names=list(synthetic_common.HEP2_CLASSES)),
-                "id": tfds.features.Text(),
-            }),
-            supervised_keys=("image", "label"),
-        )
-
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-        del dl_manager  # generated: nothing to download
+    def _features(self):
         return {
-            split: self._generate_examples(split, n)
-            for split, n in self.builder_config.split_sizes().items()
+            "image": tfds.features.Image(shape=(None, None, 1)),
+            "mask": tfds.features.Image(shape=(None, None, 1)),
+            "label": tfds.features.ClassLabel(names=list(generator.HEP2_CLASSES)),
+            "id": tfds.features.Text(),
         }
 
-    def _generate_examples(self, split: str, num_per_class: int):
-        seed = self.builder_config.seed
-        for key, ex in synthetic_common.hep2_examples(seed, split, num_per_class):
-            yield key, {
-                "image": synthetic_common.png_bytes(ex["image"]),
-                "mask": synthetic_common.png_bytes(ex["mask"]),
-                "label": ex["label"],
-                "id": ex["id"],
-            }
+    def _examples(self, split: str, size: int):
+        return generator.hep2_examples(self.builder_config.seed, split, size)
