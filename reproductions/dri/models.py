@@ -62,17 +62,22 @@ Inception 3a/3b widths Table 1's blocks 1-1 and 1-2 copy):
   (Caffe's "xavier"), zero biases, PReLU slopes 0.25 (He et al. 2015).
 
 ``include_top=False`` returns the trunk (stem and stages, plus the final
-BN → PReLU for pre-activation variants) without any head, with optional
-``pooling="avg"|"max"``, like ``keras.applications``.
+BN → PReLU for pre-activation variants) without any head: its last feature
+map, or that map pooled with ``pooling="avg"|"max"``, like
+``keras.applications`` (the contract, ``weights=`` and the registry --
+``BUILDERS``, ``SMALL_CONFIGS``, ``FEATURE_LAYERS`` -- are in
+``reproductions.common.builders``). Average pooling gives what FC3 reads.
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Sequence
 
 import keras
 
 import layers as repro_layers
+from reproductions.common import builders
 
 VARIANTS = ("shallow_inception", "sri", "inception", "dri")
 #: Table 1 block names per stage, for the deep and the shallow layout.
@@ -149,7 +154,7 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
         classes: int = 6, pooling: str | None = None,
         classifier_activation: str | None = "softmax", shortcut: str = "zero_pad",
         inception_batch_norm: bool = True, bn_momentum: float = 0.99,
-        name: str | None = None) -> keras.Model:
+        name: str | None = None, *, weights=None, input_tensor=None) -> keras.Model:
     """Builds one of the four networks (see the module docstring).
 
     Args:
@@ -166,13 +171,15 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
       bn_momentum: of every batch normalisation's moving statistics (Keras
         default 0.99; short runs need less, see ``reproductions/dri/profiles.py``).
       name: model name (default: the variant).
+      weights: ``None`` (from scratch) or a ``.weights.h5`` / ``.keras`` file
+        (``reproductions.common.builders.load_weights``).
+      input_tensor: a Keras tensor to build on instead of a new input.
     """
     _check_variant(variant)
-    if pooling not in (None, "avg", "max"):
-        raise ValueError(f"pooling must be None, 'avg' or 'max', got {pooling!r}")
+    builders.check_pooling(pooling)
+    builders.check_weights(weights)
     preact = uses_dri_blocks(variant)
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = inputs
+    inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
     for i, (kernel, filters, stride) in enumerate(STEM, start=1):
         x = _conv_bn_prelu(x, kernel, filters, stride, f"stem_conv{i}", bn_momentum)
         if i == 1:
@@ -196,11 +203,8 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
     name = name or variant
     if not include_top:
         x = _norm(x, "stage3_out", bn_momentum) if preact else x
-        if pooling == "avg":
-            x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        elif pooling == "max":
-            x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
-        return keras.Model(inputs, x, name=name)
+        return builders.load_weights(keras.Model(inputs, builders.pool(x, pooling), name=name),
+                                     weights, exact=False)
     heads = []
     for s, features in enumerate(stage_outputs, start=1):
         if preact:
@@ -213,7 +217,15 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
             x = keras.layers.Flatten(name="fc3_flatten")(x)
             heads.append(keras.layers.Dense(classes, activation=classifier_activation,
                                             name="fc3")(x))
-    return keras.Model(inputs, heads, name=name)
+    return builders.load_weights(keras.Model(inputs, heads, name=name), weights)
+
+
+#: The registry of ``reproductions.common.builders``: one builder per variant.
+BUILDERS = {variant: functools.partial(DRI, variant) for variant in VARIANTS}
+SMALL_CONFIGS = {variant: dict(input_shape=(40, 40, 1), classes=3) for variant in VARIANTS}
+#: Where the trunk ends: the normalised stage-3 output of the pre-activation
+#: variants, else the last Inception module (3-2, or 3-1 in the shallow layout).
+FEATURE_LAYERS = ("stage3_out_prelu", "inception_3_2", "inception_3_1")
 
 
 def build(variant: str, **kwargs) -> keras.Model:

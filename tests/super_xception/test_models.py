@@ -1,12 +1,13 @@
 """Table 1 models: parameter counts pinned to keras.applications and to the
-paper's layer descriptions, output shapes, feature extraction, saving.
+paper's layer descriptions, output shapes, where the feature map ends.
 
 The full paper size (227×227) is in ``test_paper_profile.py``; these use the
-smallest sizes the backbones accept."""
+smallest sizes the backbones accept. What every builder of every paper must
+do (forward and backward passes, saving, ``weights=``, ``include_top=False``,
+backbones) is in ``tests/test_builders.py``."""
 import math
 
 import keras
-import numpy as np
 import pytest
 
 from reproductions.super_xception import models
@@ -102,14 +103,14 @@ def test_deep_cnn_arithmetic_at_227():
         + (4096 * 1024 + 1024) + (1024 * 512 + 512) + (512 * 24 + 24)) == 5_127_080
 
 
-@pytest.mark.parametrize("row,features", [("deep_cnn", 512), ("super_alexnet", 4096),
-                                          ("super_xception", 2048)])
-def test_include_top_false_gives_features(row, features):
-    model = models.build(row, include_top=False, input_shape=LOW, hr_size=71, classes=24)
-    assert model.output_shape == (None, features)
-    assert "predictions" not in [layer.name for layer in model.layers]
-    out = model(np.zeros((1, 50, 50, 1), np.float32), training=False)
-    assert tuple(out.shape) == (1, features)
+@pytest.mark.parametrize("row", ["deep_cnn", "super_alexnet"])
+def test_include_top_false_is_the_last_pooling(row):
+    """Without top, the Deep CNN and AlexNet end at their last max pooling,
+    before their FC layers (like keras.applications' VGG)."""
+    model = models.build(row, include_top=False, input_shape=LOW, hr_size=71)
+    side = _pooled(71, 6) if row == "deep_cnn" else _pooled(math.ceil(71 / 4), 3)
+    assert model.output_shape == (None, side, side, 256)
+    assert not [w.path for w in model.weights if w.path.startswith("fc")]
 
 
 def test_classes_and_name_arguments():
@@ -119,17 +120,3 @@ def test_classes_and_name_arguments():
     assert model.get_layer("predictions").activation.__name__ == "linear"
     with pytest.raises(KeyError, match="unknown row"):
         models.build("vgg16")
-
-
-def test_saved_super_xception_reloads_without_custom_objects(tmp_path):
-    model = models.SuperXception(input_shape=LOW, hr_size=71, classes=24)
-    x = np.random.default_rng(0).random((2, 50, 50, 1), dtype=np.float32)
-    expected = keras.ops.convert_to_numpy(model(x, training=False))
-    path = tmp_path / "super_xception.keras"
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert loaded.count_params() == model.count_params()
-    got = keras.ops.convert_to_numpy(loaded(x, training=False))
-    assert got.shape == (2, 24)
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)  # softmax
