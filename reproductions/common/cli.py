@@ -65,6 +65,12 @@ def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profil
                         help="replace results of another profile/dataset in --output-dir")
     parser.add_argument("--no-tensorboard", action="store_true",
                         help="do not write TensorBoard logs")
+    parser.add_argument("--strategy", default="default",
+                        choices=["default", "mirrored", "multiworker"],
+                        help="tf.distribute strategy: default (one device), mirrored (every "
+                        "GPU of this machine), multiworker (several machines, set TF_CONFIG). "
+                        "The profile's batch size is the global batch, split over the "
+                        "replicas")
     parser.add_argument("--verbose", type=int, default=None, choices=[0, 1, 2],
                         help="Keras progress output (default: bar on a terminal, "
                         "one line per epoch otherwise)")
@@ -132,6 +138,20 @@ def default_dirs(paper_key: str, profile: Profile, synthetic: bool, args,
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     work = args.work_dir or cache / "hep2repro" / paper_key / tag
     return Path(output), Path(work)
+
+
+def distribution_strategy(name: str):
+    """The ``tf.distribute`` strategy named on the command line."""
+    import tensorflow as tf
+    if name == "mirrored":
+        # every GPU; on a machine without one, every logical CPU device (one,
+        # unless the process split the CPU with set_logical_device_configuration)
+        devices = (tf.config.list_logical_devices("GPU")
+                   or tf.config.list_logical_devices("CPU"))
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
 
 
 def keras_verbosity(args) -> int:

@@ -78,6 +78,7 @@ class Context:
     rows: list[str]
     verbose: int
     state: dict = dataclasses.field(default_factory=dict)  # what ``load`` prepared
+    strategy: Any = None  # tf.distribute strategy (--strategy)
 
     @property
     def synthetic(self) -> bool:
@@ -232,8 +233,12 @@ def setup(spec: Reproduction, argv) -> Context:
     store.notes = spec.notes
     store.sections = spec.sections
     log(f"results -> {output_dir}; checkpoints and resume state -> {work_dir}")
+    strategy = cli.distribution_strategy(args.strategy)
+    if args.strategy != "default":
+        log(f"{args.strategy} strategy: {strategy.num_replicas_in_sync} replicas, "
+            f"global batch {profile.batch_size}")
     return Context(paper, args, profile, datasets, store, output_dir, work_dir, rows,
-                   cli.keras_verbosity(args))
+                   cli.keras_verbosity(args), strategy=strategy)
 
 
 def run_all(ctx: Context, spec: Reproduction, jobs: Sequence[Job]) -> None:
@@ -337,8 +342,9 @@ def fit_and_evaluate(ctx: Context, job: Job, *, build: Callable[[], Any],
     from reproductions.common import metrics, training
 
     training.set_determinism(job.seed)
-    model = build()
-    compile(model)
+    with ctx.strategy.scope():  # variables on every replica (--strategy)
+        model = build()
+        compile(model)
     train_kwargs.setdefault("epochs", ctx.profile.epochs_for(job.row))
     train_kwargs.setdefault("early_stopping_patience", ctx.profile.patience)
     outcome = training.train(

@@ -3,10 +3,12 @@
 Imported, :func:`run` trains in-process. Run as a script it trains in a
 subprocess and stores the final weights and outcome in the run dir::
 
-    python tests/common/_resume_script.py RUN_DIR [--kill-after-epoch N]
+    python tests/common/_resume_script.py RUN_DIR [--kill-after-epoch N] [--mirrored]
 
 ``--kill-after-epoch N`` makes the process SIGKILL itself at the end of epoch
 N (after the checkpoints of that epoch are written), like ``kill -9``.
+``--mirrored`` splits the CPU into two logical devices and trains under a
+``MirroredStrategy`` over both (two replicas, as on a two-GPU machine).
 """
 from __future__ import annotations
 
@@ -82,10 +84,11 @@ class KillAfterEpoch(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def run(run_dir, kill_after_epoch: int | None = None):
+def run(run_dir, kill_after_epoch: int | None = None, strategy=None):
     training.set_determinism(0)
     train_split, val_split = make_splits()
-    model = make_model()
+    with (strategy or tf.distribute.get_strategy()).scope():
+        model = make_model()
     extra = [] if kill_after_epoch is None else [KillAfterEpoch(kill_after_epoch)]
     outcome = training.train(model, train_split, val_split, run_dir=Path(run_dir),
                              epochs=EPOCHS, batch_size=BATCH, seed=0, augment=augment,
@@ -98,8 +101,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--kill-after-epoch", type=int)
+    parser.add_argument("--mirrored", action="store_true")
     args = parser.parse_args(argv)
-    model, outcome = run(args.run_dir, args.kill_after_epoch)
+    strategy = None
+    if args.mirrored:
+        from reproductions.common import cli
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        strategy = cli.distribution_strategy("mirrored")
+        assert strategy.num_replicas_in_sync == 2
+    model, outcome = run(args.run_dir, args.kill_after_epoch, strategy)
     np.savez(args.run_dir / "final_weights.npz", *model.get_weights())
     (args.run_dir / "outcome.json").write_text(json.dumps(
         {"best_epoch": outcome.best_epoch, "epochs": outcome.epochs,
