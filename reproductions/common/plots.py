@@ -13,6 +13,26 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 
+def _epoch_line(ax, values, **kwargs) -> None:
+    """One per-epoch curve, epochs counted from 1 (markers on short ones)."""
+    ax.plot(np.arange(1, len(values) + 1), values,
+            marker="o" if len(values) < 12 else None, markersize=3, **kwargs)
+
+
+def _epoch_axis(ax, fontsize=None) -> None:
+    ax.set_xlabel("epoch", fontsize=fontsize)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+
+
+def _save(fig, path: Path, title: str, dpi: int = 110) -> Path:
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def confusion_matrix(cm: Sequence[Sequence[int]], class_names: Sequence[str], path: Path,
                      title: str) -> Path:
     """Row-normalised confusion matrix with counts; readable up to ~30 classes."""
@@ -50,18 +70,11 @@ def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path
     for ax, key in zip(axes[0], keys):
         for label, history in histories.items():
             if key in history:
-                ax.plot(np.arange(1, len(history[key]) + 1), history[key], label=label,
-                        marker="o" if len(history[key]) < 12 else None, markersize=3)
+                _epoch_line(ax, history[key], label=label)
         ax.set_title(key)
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
+        _epoch_axis(ax)
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title)
 
 
 def per_class_accuracy(values: Mapping[str, Sequence[float]], class_names: Sequence[str],
@@ -176,23 +189,16 @@ def run_curves(runs: Sequence[dict], path: Path, title: str) -> Path | None:
         history = run["history"]
         for key, style in (("loss", "-"), ("val_loss", "--")):
             if key in history:
-                ax.plot(np.arange(1, len(history[key]) + 1), history[key], style, label=key,
-                        marker="o" if len(history[key]) < 12 else None, markersize=3)
+                _epoch_line(ax, history[key], linestyle=style, label=key)
         if run.get("best_epoch") is not None:
             ax.axvline(run["best_epoch"] + 1, color="grey", linestyle=":", label="best")
         ended = (run.get("stopped_by") or "").split(":")[0]
         name = run["row"] + (f" ({run['variant']})" if run.get("variant") else "")
         ax.set_title(f"{name}, seed {run['seed']}" + (f"\n{ended}" if ended else ""),
                      fontsize=8)
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        _epoch_axis(ax, fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(runs):]:
         ax.axis("off")
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title, dpi=100)

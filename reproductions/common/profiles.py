@@ -64,6 +64,17 @@ class Profile:
         return dataclasses.asdict(self)
 
 
+SMOKE_DESCRIPTION = "seconds per row on a few images; checks that everything runs"
+
+
+def smoke(**fields) -> Profile:
+    """Every paper's ``smoke`` profile: one epoch per row and two seeds of the
+    multi-seed rows on tiny subsets; ``fields`` give the paper's input size,
+    batch, subsets, reductions and extras."""
+    return Profile(**{"name": "smoke", "description": SMOKE_DESCRIPTION,
+                      "epochs": {"*": 1}, "seeds": (0, 1), **fields})
+
+
 def select(profiles: Mapping[str, Profile], name: str, *, epochs: int | None = None,
            batch_size: int | None = None, image_size: int | None = None,
            seeds: tuple[int, ...] | None = None) -> Profile:

@@ -21,6 +21,7 @@
 * ``run_eagerly``: Keras eager execution (smoke only: tracing the training
   graph of these networks takes longer than a few smoke steps).
 """
+from reproductions.common import profiles
 from reproductions.common.profiles import Profile
 from reproductions.dri.paper import ROTATION_COPIES as PAPER_COPIES
 
@@ -49,10 +50,8 @@ CPU_EVAL_EVERY = 500  # iterations per epoch (one validation pass)
 MULTI_SEED_ROWS = ("inception", "dri")
 
 PROFILES = {
-    "smoke": Profile(
-        name="smoke",
-        description="seconds per row on a few images; checks that everything runs",
-        image_size=76, batch_size=8, epochs={"*": 1}, seeds=(0, 1),
+    "smoke": profiles.smoke(
+        image_size=76, batch_size=8,
         multi_seed_rows=("dri",),
         subset={"train": 48, "validation": 12, "test": 12},
         reductions=("48 / 12 / 12 train / validation / test images",

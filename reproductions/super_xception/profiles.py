@@ -1,58 +1,59 @@
-"""The three profiles of the Super-Xception reproduction (data, not code)."""
+"""The profiles of the Super-Xception reproduction (data, not code)."""
+import dataclasses
+
+from reproductions.common import profiles
 from reproductions.common.profiles import Profile
 
 PAPER_EPOCHS = {"deep_cnn": 150, "resnet50": 30, "super_alexnet": 100,
                 "super_resnet": 30, "xception": 50, "super_xception": 80}
 
+CPU = Profile(
+    name="cpu",
+    description="the paper's protocol at 72 px on a 2-core CPU, every row trained until "
+                "its validation loss stops improving (about 10 CPU-hours for the table)",
+    image_size=72, batch_size=32, epochs=PAPER_EPOCHS, patience=5,
+    seeds=(0, 1, 2), multi_seed_rows=("xception", "super_xception"),
+    reductions=(
+        "50×50 inputs upsampled to 72×72 instead of 227×227 (about 10× less compute "
+        "per image; 72 is just above Xception's minimum of 71)",
+        "every row trained until its validation loss has not improved for 5 epochs "
+        "(early stopping), capped at the paper's 150 / 30 / 100 / 30 / 50 / 80 epochs "
+        "(Deep CNN / ResNet-50 / Super-AlexNet / Super-ResNet / Xception / "
+        "Super-Xception); the weights of the lowest validation loss are tested, as in §5.2",
+        "batch size 32 (not stated in the paper)",
+        "every network trained from scratch (the paper does not say; ImageNet weights "
+        "would need 3-channel 227×227 inputs and cannot be downloaded here)",
+        "BioImLab chromosomes are not straightened (the paper assumes straightened ones)",
+        "all 5,474 BioImLab images in karyotype-grouped splits instead of the paper's "
+        "unspecified 5,256-image subset",
+        "BatchNorm moving statistics re-estimated from 512 training images after every "
+        "epoch, before validation: Keras' moving averages lag the weights for the first "
+        "epochs (validation accuracy at chance while training accuracy climbs, measured "
+        "for Xception at 72 px), which would make the validation loss, and so early "
+        "stopping and model selection, meaningless early in a run",
+        "3 seeds for Xception and Super-Xception (the claim rests on them), 1 for the "
+        "other rows (the paper reports single runs)"),
+    extra={"low_res": 50, "length_normalization": True, "bn_recalibration_images": 512})
+
 PROFILES = {
-    "smoke": Profile(
-        name="smoke",
-        description="seconds per row on a few images; checks that everything runs",
-        image_size=71, batch_size=8, epochs={"*": 1}, seeds=(0, 1),
+    "smoke": profiles.smoke(
+        image_size=71, batch_size=8,
         multi_seed_rows=("xception",),
         subset={"train": 48, "validation": 24, "test": 24},
         reductions=("input upsampled to 71×71 instead of 227×227 (71 is Xception's minimum)",
                     "1 epoch per row", "48 / 24 / 24 train / validation / test images",
                     "2 seeds for Xception only"),
         extra={"low_res": 50, "length_normalization": True, "bn_recalibration_images": 16}),
-    "cpu": Profile(
-        name="cpu",
-        description="the paper's protocol at 72 px on a 2-core CPU, every row trained until "
-                    "its validation loss stops improving (about 10 CPU-hours for the table)",
-        image_size=72, batch_size=32, epochs=PAPER_EPOCHS, patience=5,
-        seeds=(0, 1, 2), multi_seed_rows=("xception", "super_xception"),
-        reductions=(
-            "50×50 inputs upsampled to 72×72 instead of 227×227 (about 10× less compute "
-            "per image; 72 is just above Xception's minimum of 71)",
-            "every row trained until its validation loss has not improved for 5 epochs "
-            "(early stopping), capped at the paper's 150 / 30 / 100 / 30 / 50 / 80 epochs "
-            "(Deep CNN / ResNet-50 / Super-AlexNet / Super-ResNet / Xception / "
-            "Super-Xception); the weights of the lowest validation loss are tested, as in §5.2",
-            "batch size 32 (not stated in the paper)",
-            "every network trained from scratch (the paper does not say; ImageNet weights "
-            "would need 3-channel 227×227 inputs and cannot be downloaded here)",
-            "BioImLab chromosomes are not straightened (the paper assumes straightened ones)",
-            "all 5,474 BioImLab images in karyotype-grouped splits instead of the paper's "
-            "unspecified 5,256-image subset",
-            "BatchNorm moving statistics re-estimated from 512 training images after every "
-            "epoch, before validation: Keras' moving averages lag the weights for the first "
-            "epochs (validation accuracy at chance while training accuracy climbs, measured "
-            "for Xception at 72 px), which would make the validation loss, and so early "
-            "stopping and model selection, meaningless early in a run",
-            "3 seeds for Xception and Super-Xception (the claim rests on them), 1 for the "
-            "other rows (the paper reports single runs)"),
-        extra={"low_res": 50, "length_normalization": True, "bn_recalibration_images": 512}),
-    "quick": Profile(
-        name="quick",
+    "cpu": CPU,
+    "quick": dataclasses.replace(
+        CPU, name="quick",
         description="a fast look (~95 min on an idle 2-core machine): 1-8 epochs per row, "
                     "far from converged; not the reproduction (that is cpu)",
-        image_size=72, batch_size=32,
         epochs={"deep_cnn": 8, "resnet50": 1, "super_alexnet": 2, "super_resnet": 1,
                 "xception": 2, "super_xception": 2},
-        seeds=(0, 1, 2), multi_seed_rows=("deep_cnn", "xception", "super_xception"),
+        patience=None, multi_seed_rows=("deep_cnn", "xception", "super_xception"),
         reductions=(
-            "50×50 inputs upsampled to 72×72 instead of 227×227 (about 10× less compute "
-            "per image; 72 is just above Xception's minimum of 71)",
+            CPU.reductions[0],
             "epochs cut from 150 / 30 / 100 / 30 / 50 / 80 (Deep CNN / ResNet-50 / "
             "Super-AlexNet / Super-ResNet / Xception / Super-Xception) to "
             "8 / 1 / 2 / 1 / 2 / 2 (an Xception epoch takes ~3.5 min here and a "
@@ -63,8 +64,7 @@ PROFILES = {
             "BatchNorm moving statistics re-estimated from 512 training images after "
             "every epoch, before validation (with 2 epochs instead of 50 the default "
             "moving averages lag the weights and Xception / ResNet-50 predict one class "
-            "in inference mode)"),
-        extra={"low_res": 50, "length_normalization": True, "bn_recalibration_images": 512}),
+            "in inference mode)")),
     "paper": Profile(
         name="paper",
         description="the exact protocol of §5 (227×227, paper epochs); needs a GPU",
