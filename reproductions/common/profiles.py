@@ -69,9 +69,9 @@ SMOKE_DESCRIPTION = "seconds per row on a few images; checks that everything run
 
 def smoke(**fields) -> Profile:
     """Every paper's ``smoke`` profile: one epoch per row and two seeds of the
-    multi-seed rows on tiny subsets; ``fields`` give the paper's input size,
-    batch, subsets, reductions and extras."""
-    return Profile(**{"name": "smoke", "description": SMOKE_DESCRIPTION,
+    multi-seed rows on tiny subsets, batches of 8; ``fields`` give the paper's
+    input size, subsets, reductions and extras."""
+    return Profile(**{"name": "smoke", "description": SMOKE_DESCRIPTION, "batch_size": 8,
                       "epochs": {"*": 1}, "seeds": (0, 1), **fields})
 
 

@@ -51,8 +51,7 @@ MULTI_SEED_ROWS = ("inception", "dri")
 
 PROFILES = {
     "smoke": profiles.smoke(
-        image_size=76, batch_size=8,
-        multi_seed_rows=("dri",),
+        image_size=76, multi_seed_rows=("dri",),
         subset={"train": 48, "validation": 12, "test": 12},
         reductions=("48 / 12 / 12 train / validation / test images",
                     "1 epoch of 16 rotated images, batch 8",

@@ -37,8 +37,7 @@ CPU = Profile(
 
 PROFILES = {
     "smoke": profiles.smoke(
-        image_size=71, batch_size=8,
-        multi_seed_rows=("xception",),
+        image_size=71, multi_seed_rows=("xception",),
         subset={"train": 48, "validation": 24, "test": 24},
         reductions=("input upsampled to 71×71 instead of 227×227 (71 is Xception's minimum)",
                     "1 epoch per row", "48 / 24 / 24 train / validation / test images",
