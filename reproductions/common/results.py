@@ -134,6 +134,16 @@ class ResultsStore:
     def extra(self) -> dict:
         return self.data["extra"]
 
+    @property
+    def profile(self) -> dict:
+        """The stored profile (as JSON: lists for tuples)."""
+        return self.data["profile"]
+
+    @property
+    def datasets(self) -> dict:
+        """Role -> what is stored about the data (name, splits, sizes used ...)."""
+        return self.data["datasets"]
+
     def set_dataset_info(self, role: str, **info) -> None:
         """Adds facts about the data a role's runs used (sizes after
         subsetting, augmented counts ...) to ``datasets[role]``."""

@@ -9,7 +9,7 @@ from reproductions.dri.paper import PAPER
 
 def first_runs(store) -> dict:
     """Row -> the stored run of the profile's first seed."""
-    first = store.data["profile"]["seeds"][0]
+    first = store.profile["seeds"][0]
     return {r["row"]: r for r in store.runs if r["seed"] == first and not r.get("variant")}
 
 
