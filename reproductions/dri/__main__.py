@@ -95,24 +95,10 @@ def add_arguments(parser) -> None:
 BLOCKS = "blocks"  # the variant trained on the specimen-block split
 
 
-def _prepare_split(ctx, builder) -> dict:
-    """A split's arrays with its class-balanced rotation set."""
+def load(ctx) -> None:
     from reproductions.dri import data
 
-    split = data.load_splits(builder, ctx.profile)
-    class_names = split["train"].class_names
-    copies = data.copies_for(class_names, ctx.profile.extra["copies"])
-    repeats = data.repeats(split["train"].labels, class_names, copies)
-    return {"split": split, "repeats": repeats,
-            "per_epoch": min(ctx.profile.extra["samples_per_epoch"] or int(repeats.sum()),
-                             int(repeats.sum())),
-            "augment": data.rotation_augment(class_names, copies),
-            "augmented_train": data.augmented_counts(split["train"].labels, class_names,
-                                                     copies)}
-
-
-def load(ctx) -> None:
-    state = ctx.state[""] = _prepare_split(ctx, ctx.builder)
+    state = ctx.state[""] = data.rotation_set(ctx.builder, ctx.profile)
     ctx.store.set_dataset_info("data", used={k: len(v) for k, v in state["split"].items()},
                                augmented_train=state["augmented_train"])
 
@@ -134,9 +120,10 @@ def _blocks(ctx) -> dict:
         import dataclasses
 
         from reproductions.common import data as data_lib
+        from reproductions.dri import data
         source = dataclasses.replace(ctx.datasets["data"].source, config="dri_blocks")
         builder = data_lib.prepare(source, ctx.args.data_dir)
-        state = ctx.state[BLOCKS] = _prepare_split(ctx, builder)
+        state = ctx.state[BLOCKS] = data.rotation_set(builder, ctx.profile)
         ctx.store.set_dataset_info("data", blocks={
             "config": "dri_blocks", "version": str(builder.info.version),
             "used": {k: len(v) for k, v in state["split"].items()}})

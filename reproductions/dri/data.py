@@ -78,3 +78,18 @@ def rotation_augment(class_names: Sequence[str], copies: Mapping[str, int] = PAP
     ``k · 360°/copies[class]``, corners filled with :data:`FILL_VALUE`."""
     return augment_lib.rotation_variants(copies_per_class(class_names, copies),
                                          fill_mode="constant", fill_value=FILL_VALUE)
+
+
+def rotation_set(builder, profile) -> dict:
+    """A split's arrays and its class-balanced rotation set: ``split``
+    (:func:`load_splits`), per-example ``repeats``, the ``augment`` function,
+    the images drawn per epoch (``per_epoch``) and ``augmented_train`` (Table
+    2's last row for this split)."""
+    split = load_splits(builder, profile)
+    class_names = split["train"].class_names
+    copies = copies_for(class_names, profile.extra["copies"])
+    r = repeats(split["train"].labels, class_names, copies)
+    return {"split": split, "repeats": r,
+            "per_epoch": min(profile.extra["samples_per_epoch"] or int(r.sum()), int(r.sum())),
+            "augment": rotation_augment(class_names, copies),
+            "augmented_train": augmented_counts(split["train"].labels, class_names, copies)}

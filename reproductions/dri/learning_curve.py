@@ -66,11 +66,9 @@ def main(argv=None) -> int:
                                      manual_dir=args.manual_dir, real_config="dri")
     builder = data_lib.prepare(source)
     profile = dataclasses.replace(PROFILES["cpu"], subset={})
-    split = data.load_splits(builder, profile)
+    rotations = data.rotation_set(builder, profile)
+    split = rotations["split"]
     class_names = split["train"].class_names
-    copies = profile.extra["copies"]
-    repeats = data.repeats(split["train"].labels, class_names, copies)
-    augment = data.rotation_augment(class_names, copies)
     batch = profile.batch_size
     epochs = args.iterations // args.every
     run_dir = args.work_dir / f"dri-seed{args.seed}"
@@ -101,7 +99,8 @@ def main(argv=None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     outcome = training.train(
         model, split["train"], split["validation"], run_dir=run_dir, epochs=epochs,
-        batch_size=batch, seed=args.seed, augment=augment, repeats=repeats,
+        batch_size=batch, seed=args.seed, augment=rotations["augment"],
+        repeats=rotations["repeats"],
         samples_per_epoch=args.every * batch, targets=protocol.head_targets,
         verbose=2, tensorboard=False, extra_callbacks=[Evaluate()])
 
