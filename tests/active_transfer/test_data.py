@@ -1,0 +1,55 @@
+"""Preprocessing, the validation cut and the rotation set of the initial
+learning."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from reproductions.active_transfer import data
+from reproductions.common.data import ArraySplit
+
+
+def test_a_raw_cell_becomes_a_scaled_square_input():
+    raw = np.random.default_rng(0).integers(10, 40, (57, 83, 1)).astype(np.uint8)  # I3A-like
+    image = data.preprocess_image(tf.constant(raw), 64).numpy()
+    assert image.shape == (64, 64, 1) and image.dtype == np.float32
+    assert image.min() >= 0.0 and image.max() <= 1.0
+    assert image.max() > 0.9 and image.min() < 0.1  # min-max scaled, then bicubic
+
+
+def split(n=100, classes=4):
+    labels = np.arange(n) % classes
+    return ArraySplit(np.zeros((n, 2, 2, 1), np.float32), labels.astype(np.int64),
+                      np.array([str(i) for i in range(n)]), tuple("abcd"[:classes]))
+
+
+def test_the_validation_cut_is_stratified_disjoint_and_the_same_every_time():
+    full = split(105)
+    rest, held = data.hold_out(full, 0.1)
+    assert len(held) == 11 and len(rest) == 94  # round half up of 10.5
+    assert not set(held.ids) & set(rest.ids) and set(held.ids) | set(rest.ids) == set(full.ids)
+    assert max(held.counts()) - min(held.counts()) <= 1
+    again, _ = data.hold_out(full, 0.1)
+    np.testing.assert_array_equal(again.ids, rest.ids)
+
+
+def test_i3a_ap80_pool():
+    """10 % of ap80's 10,876 training cells validate, 9,788 are the pool."""
+    counts = (1_995, 2_265, 2_078, 2_193, 1_766, 579)  # tfds_builders/i3a_task1/README.md
+    labels = np.repeat(np.arange(6), counts)
+    full = ArraySplit(np.zeros((len(labels), 1, 1, 1), np.float32), labels,
+                      labels.astype(str), tuple("abcdef"))
+    pool, validation = data.hold_out(full, 0.1)
+    assert (len(pool), len(validation)) == (9_788, 1_088)
+
+
+@pytest.mark.parametrize("copies", [4, 20])
+def test_rotation_set(copies):
+    s = split(8, 2)
+    s.images = np.random.default_rng(1).random((8, 16, 16, 1), dtype=np.float32)
+    kwargs = data.rotation_set(s, copies)
+    assert kwargs["repeats"].tolist() == [copies] * 8
+    image = tf.constant(s.images[0])
+    unchanged = kwargs["augment"](image, tf.constant(1), tf.constant(0)).numpy()
+    np.testing.assert_array_equal(unchanged, s.images[0])
+    quarter = kwargs["augment"](image, tf.constant(1), tf.constant(copies // 4)).numpy()
+    np.testing.assert_allclose(quarter[..., 0], np.rot90(s.images[0, ..., 0]), atol=1e-5)
