@@ -1,0 +1,93 @@
+"""Figures and per-network tables of the DRSN-DC results folder, drawn from
+the stored runs (numbers belong in the runs; nothing is computed here that a
+run did not store)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from reproductions.common import plots
+from reproductions.drsn_dc import protocol
+from reproductions.drsn_dc.paper import PAPER
+
+
+def first_runs(store, variants: bool = False) -> dict:
+    """Name -> the stored run of the profile's first seed (Table 2 rows, and
+    with ``variants`` the ablation steps under their model name)."""
+    first = store.data["profile"]["seeds"][0]
+    return {(r.get("variant") or r["row"]): r for r in store.runs
+            if r["seed"] == first and (variants or not r.get("variant"))}
+
+
+def per_class_f1(values: dict, class_names, path: Path, title: str) -> Path:
+    """Fig. 8 for every network: a models × classes grid of per-class F1 (%)
+    on the test split, each cell annotated."""
+    import matplotlib.pyplot as plt
+
+    grid = np.array(list(values.values()), dtype=float)
+    fig, ax = plt.subplots(figsize=(1.1 * len(class_names) + 2.5, 0.5 * len(values) + 1.8))
+    im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(class_names)), class_names, rotation=30, ha="right")
+    ax.set_yticks(range(len(values)), list(values))
+    for (i, j), v in np.ndenumerate(grid):
+        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8,
+                color="black" if v > 60 else "white")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="F1 of the class (%)")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def summary_figures(ctx) -> None:
+    """DRSN-DC's confusion matrix, the error-rate curves (Fig. 7) and the
+    per-class F1 (Fig. 8) of every network, first seed."""
+    runs = first_runs(ctx.store)
+    first = ctx.profile.seeds[0]
+    drsn = runs.get("drsn_dc")
+    if drsn is not None:
+        m = drsn["metrics"]
+        plots.confusion_matrix(m["confusion_matrix"], list(m["per_class"]),
+                               ctx.output_dir / "confusion_drsn_dc.png",
+                               f"DRSN-DC, test split, seed {first}: macro F1 "
+                               f"{100 * m['macro']['f1']:.1f} %")
+    if not runs:
+        return
+    plots.training_curves({PAPER.label(k): protocol.error_curves(r["history"])
+                           for k, r in runs.items()},
+                          ctx.output_dir / "error_rate_curves.png",
+                          f"Fig. 7: error rate (1 − accuracy) per epoch, seed {first}; "
+                          "val_error on the validation split, not the test split",
+                          keys=("error", "val_error"))
+    class_names = list(next(iter(runs.values()))["metrics"]["per_class"])
+    everything = first_runs(ctx.store, variants=True)
+    per_class_f1({PAPER.label(k): [100 * r["metrics"]["per_class"][c]["f1"] for c in class_names]
+                  for k, r in everything.items()}, class_names,
+                 ctx.output_dir / "per_class_f1.png",
+                 f"Fig. 8: per-class F1 on the test split (seed {first})")
+
+
+def per_class_table(store) -> str:
+    """Markdown: per-class F1 (%) of every network (first seed)."""
+    runs = first_runs(store, variants=True)
+    if not runs:
+        return ""
+    class_names = list(next(iter(runs.values()))["metrics"]["per_class"])
+    lines = ["| class | " + " | ".join(PAPER.label(k) for k in runs) + " |",
+             "|---|" + "---:|" * len(runs)]
+    for c in class_names:
+        lines.append(f"| {c} | " + " | ".join(
+            f"{100 * r['metrics']['per_class'][c]['f1']:.2f}" for r in runs.values()) + " |")
+    return "\n".join(lines)
+
+
+def parameters_table(store) -> str:
+    """Markdown: parameters of every network trained (first seed)."""
+    runs = first_runs(store, variants=True)
+    if not runs:
+        return ""
+    return "| network | parameters |\n|---|---:|\n" + "".join(
+        f"| {PAPER.label(k)} | {r['parameters']:,} |\n" for k, r in runs.items()
+        if "parameters" in r)
