@@ -248,7 +248,8 @@ def run_loop(learner: Learner, plan: BudgetPlan, *, criterion: str, seed: int,
       loop_dir: this loop's ``state.json``.
       fits_dir: the fine-tunings' folders (shared between loops).
       start: names the network before round 0 (``"scratch-seed0"``,
-        ``"source-seed0-seed0"``): part of every fine-tuning's key.
+        ``"source0-seed1"``: seed 1's head on seed 0's initial learning):
+        part of every fine-tuning's key.
       labels: the pool's labels, only to record the class counts of each
         round (the simulated expert's answers).
     """
@@ -259,7 +260,7 @@ def run_loop(learner: Learner, plan: BudgetPlan, *, criterion: str, seed: int,
             "plan": plan.to_json()}
     state = LoopState.open(Path(loop_dir) / "state.json", meta)
     order = random_order(plan.pool_size, seed)
-    fits, model, holds = [], None, None  # holds: the fine-tuning whose weights model has
+    fits, model = [], None
 
     def network(key: str):
         """A new network holding the weights of fine-tuning ``key`` (or the
@@ -278,9 +279,7 @@ def run_loop(learner: Learner, plan: BudgetPlan, *, criterion: str, seed: int,
             entry: dict = {"round": r}
             if r == 0:
                 added = order[:size]
-            else:
-                if holds != parent:  # resumed between rounds
-                    model, holds = network(parent), parent
+            else:  # the model holds round r - 1's weights: it was just fine-tuned or read
                 unlabelled = np.setdiff1d(np.arange(plan.pool_size), state.labelled())
                 scores = uncertainty(learner.predict(model, unlabelled), criterion)
                 pick = most_uncertain(scores, size, np.random.default_rng([seed, r]))
@@ -302,7 +301,6 @@ def run_loop(learner: Learner, plan: BudgetPlan, *, criterion: str, seed: int,
         # finished fine-tuning just reads its own weights back)
         model = network(parent)
         outcome = learner.fit(model, np.sort(state.labelled(r)), Path(fits_dir) / entry["fit"])
-        holds = entry["fit"]
         fits.append(outcome)
         if not entry["done"]:
             history = outcome.history.get("val_loss", [])

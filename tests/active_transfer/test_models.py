@@ -126,6 +126,19 @@ def test_paper_profile_network_trains_one_step_with_the_early_layers_fixed(trans
     assert "block5_conv1_bn" in moved_statistics and not moved_statistics & early
 
 
+def test_paper_profile_initial_learning_trains_one_step_everywhere():
+    """The initial learning at 112 px on SNPHEp-2's 5 classes: every layer learns."""
+    keras.utils.set_random_seed(3)
+    model = models.ParallelWaveletResNet(input_shape=(SIZE, SIZE, 1), classes=5,
+                                         bn_momentum=PAPER.extra["bn_momentum"])
+    model.compile(optimizer=keras.optimizers.Adam(PAPER.extra["learning_rate"]),
+                  loss="sparse_categorical_crossentropy", run_eagerly=True)
+    before = [w.numpy().copy() for w in model.trainable_weights]
+    loss = model.train_on_batch(images(4, seed=4), np.array([0, 1, 2, 4]))
+    assert np.isfinite(loss) and 0 < loss < 20
+    assert all(not np.array_equal(w.numpy(), b) for w, b in zip(model.trainable_weights, before))
+
+
 def test_saved_network_keeps_its_frozen_layers(transferred, tmp_path):
     transferred.save(tmp_path / "target.keras")
     loaded = keras.saving.load_model(tmp_path / "target.keras")
