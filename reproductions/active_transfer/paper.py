@@ -54,6 +54,12 @@ def _cases(values: dict) -> tuple[Row, ...]:
                  for case in ("rs", "al", "in_rs", "in_al"))
 
 
+def _curve_table(metric: str, title: str, note: str = "") -> Table:
+    """``metric`` of the four cases against the budget (``curve_<metric>``)."""
+    return Table(key=f"curve_{metric}", title=title, metrics=(metric,),
+                 rows=_cases(_curve(metric)), x=BUDGETS, x_label="budget %", note=note)
+
+
 PAPER = PaperSpec(
     key="active_transfer",
     title="Active learning and cross-modal transfer learning with parallel wavelet "
@@ -79,23 +85,12 @@ PAPER = PaperSpec(
                  "stand-in target (I3A Task 1 unless --image-folder target=...), "
                  "evaluated on its test split.",
         ),
-        Table(
-            key="curve_aca",
-            title="Fig. 16: ACA against the labelling budget",
-            metrics=("aca",),
-            rows=_cases(_curve("aca")),
-            x=BUDGETS, x_label="budget %",
-            note="The text gives only these points of Fig. 16 (and that every AL point is "
-                 "above 90 % except AL at 10 %). At 100 % every cell is labelled: RS = AL "
-                 "and IN-RS = IN-AL (one training each).",
-        ),
-        Table(
-            key="curve_mca",
-            title="MCA against the labelling budget (the paper gives the 20 % points)",
-            metrics=("mca",),
-            rows=_cases(_curve("mca")),
-            x=BUDGETS, x_label="budget %",
-        ),
+        _curve_table("aca", "Fig. 16: ACA against the labelling budget",
+                     note="The text gives only these points of Fig. 16 (and that every AL "
+                          "point is above 90 % except AL at 10 %). At 100 % every cell is "
+                          "labelled: RS = AL and IN-RS = IN-AL (one training each)."),
+        _curve_table("mca", "MCA against the labelling budget (the paper gives the 20 % "
+                            "points)"),
         Table(
             key="auc",
             title="Area under the accuracy-vs-budget curve (not in the paper)",
