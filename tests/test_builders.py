@@ -20,6 +20,11 @@ import tensorflow as tf
 from reproductions.common import builders
 from reproductions.common.paper import PAPERS
 from tests.dri.test_models import expected_parameters as dri_params
+from tests.active_transfer.test_models import SMALL_COUNTS as AT_SMALL_COUNTS
+from tests.dcae.test_models import PAPER_COUNTS as DCAE_PAPER_COUNTS
+from tests.dcae.test_models import SMALL_COUNTS as DCAE_SMALL_COUNTS
+from tests.drsn_dc.test_models import expected_parameters as drsn_dc_params
+from tests.drsn_dc.test_paper_profile import PAPER_COUNTS as DRSN_DC_PAPER_COUNTS
 from tests.super_xception.test_models import deep_cnn_params, super_alexnet_params
 
 BATCH = 2
@@ -38,6 +43,15 @@ SMALL_COUNTS = {
     ("dri", "sri"): (3_363_721, 2_575_552),
     ("dri", "inception"): (5_531_261, 4_716_148),
     ("dri", "dri"): (6_733_185, 5_899_220),
+    ("drsn_dc", "alexnet"): (21_570_243, 3_723_968),
+    ("drsn_dc", "googlenet"): (5_992_195, 5_989_120),
+    ("drsn_dc", "vgg19"): (38_918_083, 20_023_232),
+    ("drsn_dc", "resnet50"): (23_587_587, 23_581_440),
+    ("drsn_dc", "drsn_dc"): (64_201_667, 64_195_232),
+    ("drsn_dc", "drsn"): (63_902_211, 63_896_064),
+    ("drsn_dc", "drsn_dilated"): (64_201_379, 64_195_232),
+    **{("dcae", name): counts for name, counts in DCAE_SMALL_COUNTS.items()},
+    ("active_transfer", "parallel_wavelet_resnet"): AT_SMALL_COUNTS,
 }
 #: Parameters with the default arguments (the paper's sizes: 50 -> 227 px and
 #: 24 classes; 76 px and 6 classes): the models of the committed results.
@@ -52,6 +66,10 @@ PAPER_COUNTS = {
     ("dri", "sri"): 6_518_482,
     ("dri", "inception"): 8_686_214,
     ("dri", "dri"): 9_888_522,
+    **{("drsn_dc", name): count for name, count in DRSN_DC_PAPER_COUNTS.items()},
+    ("dcae", "dcae"): 413_640_959,
+    ("dcae", "gao_cnn"): 50_597,
+    ("active_transfer", "parallel_wavelet_resnet"): 612_101,  # 112 px, 5 classes (SNPHEp-2)
 }
 
 
@@ -61,6 +79,13 @@ def paper_count_without_building(paper, name):
     from the small trunk's pinned count."""
     if paper == "dri":
         return dri_params(name)
+    if paper == "drsn_dc":
+        return drsn_dc_params(name, 224, 9)
+    if paper == "dcae":
+        return DCAE_PAPER_COUNTS[name]  # Table I's closed forms
+    if paper == "active_transfer":
+        from reproductions.active_transfer.models import parameter_count
+        return parameter_count(5)
     closed_forms = {"deep_cnn": deep_cnn_params, "super_alexnet": super_alexnet_params}
     if name in closed_forms:
         return closed_forms[name](227)
@@ -256,3 +281,24 @@ def test_transfer_to_another_head_and_its_errors(tmp_path):
     assert tuple(features.output.shape) == (None, 4)
     with pytest.raises(ValueError, match="pooling must be"):
         builders.backbone(source, "sum", feature_layer="conv")
+
+
+def test_transferred_normalization_statistics_take_effect(tmp_path):
+    """A ``Normalization`` layer keeps mean / variance tensors derived from
+    its variables: after a transfer they must be re-derived (as Keras' own
+    loading does), or the model still normalises with the old statistics."""
+    def model(adapt=None):
+        norm = keras.layers.Normalization(name="norm")
+        if adapt is not None:
+            norm.adapt(adapt)
+        inputs = keras.Input((3,))
+        return keras.Model(inputs, keras.layers.Dense(2, name="head")(norm(inputs)))
+    data = np.random.default_rng(0).normal(5.0, 3.0, (64, 3)).astype("float32")
+    trained = model(data)
+    trained.save(tmp_path / "trained.keras")
+    fresh = model(np.zeros((4, 3), "float32"))
+    builders.load_backbone_weights(fresh, tmp_path / "trained.keras")
+    np.testing.assert_allclose(fresh(data[:4]), trained(data[:4]), rtol=1e-5, atol=1e-5)
+    other = model(np.zeros((4, 3), "float32"))
+    builders.load_weights(other, tmp_path / "trained.keras")
+    np.testing.assert_allclose(other(data[:4]), trained(data[:4]), rtol=1e-5, atol=1e-5)

@@ -39,7 +39,7 @@ def tsne_figure(embeddings: dict, path, title: str):
         ax.set_xticks([])
         ax.set_yticks([])
     axes[0][0].legend(fontsize=7, markerscale=2)
-    return plots._save(fig, path, title)
+    return plots.save(fig, path, title)
 
 
 def labelled_composition(runs: dict, store, class_names, path, title: str):
@@ -66,7 +66,7 @@ def labelled_composition(runs: dict, store, class_names, path, title: str):
         bottom += 100 * shares[:, c]
     ax.set_ylabel("% of the labelled cells")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return plots._save(fig, path, title)
+    return plots.save(fig, path, title)
 
 
 def summary_figures(ctx) -> None:

@@ -31,7 +31,6 @@ refused as a whole, every problem named, exit status 2; nothing is written.
 from __future__ import annotations
 
 import argparse
-import collections
 import csv
 import json
 import os
@@ -120,18 +119,9 @@ def read_image(path: Path) -> np.ndarray:
     """One grey uint8 ``(H, W, 1)`` image, converted as ``--image-folder``
     converts (colour to grey, 16 to 8 bits, alpha dropped); ``ValueError``
     with the reason when the file cannot be read."""
-    # The decoder of reproductions.common.image_folder (private there; see
-    # the report: a public read_image would serve both).
     from reproductions.common import image_folder
 
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValueError(f"cannot be read ({exc.strerror or exc})") from None
-    try:
-        return image_folder._convert(image_folder._decode(data), 1, collections.Counter())
-    except image_folder._BadImage as exc:
-        raise ValueError(str(exc)) from None
+    return image_folder.read_image(path, channels=1)
 
 
 def _refuse(where: str, problems: list[str], hint: str = "") -> None:
@@ -317,7 +307,7 @@ def benchmark(sizes: Sequence[int], *, batches: int = 6, batch_size: int = 128) 
     import keras
 
     from reproductions.active_transfer import models
-    from reproductions.dri.benchmark import _images_per_second
+    from reproductions.common.benchmark import images_per_second
 
     cores = os.cpu_count() or 1
     lines = [f"{cores} CPU cores, load average {os.getloadavg()[0]:.2f}"]
@@ -333,11 +323,11 @@ def benchmark(sizes: Sequence[int], *, batches: int = 6, batch_size: int = 128) 
                 models.freeze_early_layers(model)
             model.compile(optimizer=keras.optimizers.Adam(1e-3),
                           loss="sparse_categorical_crossentropy")
-            wall, per_core = _images_per_second(lambda: model.train_on_batch(x, y),
+            wall, per_core = images_per_second(lambda: model.train_on_batch(x, y),
                                                 batches=batches, batch_size=batch_size)
             lines.append(f"{size} px, train {label}: {per_core / cores:7.1f} images per "
                          f"CPU-second, {wall:7.1f} images/s wall clock")
-        wall, per_core = _images_per_second(lambda: model.predict_on_batch(x),
+        wall, per_core = images_per_second(lambda: model.predict_on_batch(x),
                                             batches=batches, batch_size=batch_size)
         lines.append(f"{size} px, predict: {per_core / cores:7.1f} images per CPU-second, "
                      f"{wall:7.1f} images/s wall clock")

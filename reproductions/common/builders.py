@@ -62,7 +62,7 @@ from typing import Callable, Iterator, Sequence
 
 import keras
 
-from reproductions.common.paper import PAPERS
+from reproductions.common import paper as paper_lib
 
 POOLINGS = (None, "avg", "max")
 WEIGHTS_ACCEPTED = ("None (random initialisation, trained from scratch) or the path of an "
@@ -78,11 +78,12 @@ def paper_models(paper: str) -> ModuleType:
     return importlib.import_module(f"reproductions.{paper}.models")
 
 
-def all_builders(papers: Sequence[str] = PAPERS
+def all_builders(papers: Sequence[str] | None = None
                  ) -> Iterator[tuple[str, str, Callable[..., keras.Model], dict | None]]:
     """``(paper, name, builder, small_kwargs)`` for every builder of every
-    paper; ``small_kwargs`` is ``None`` where ``SMALL_CONFIGS`` lacks the name."""
-    for paper in papers:
+    paper (default: :data:`reproductions.common.paper.PAPERS`);
+    ``small_kwargs`` is ``None`` where ``SMALL_CONFIGS`` lacks the name."""
+    for paper in paper_lib.PAPERS if papers is None else papers:
         module = paper_models(paper)
         for name, builder in module.BUILDERS.items():
             yield paper, name, builder, module.SMALL_CONFIGS.get(name)
@@ -265,7 +266,19 @@ def load_backbone_weights(model: keras.Model, source) -> WeightTransfer:
     transfer = match_weights(model, _source_model(source))
     if not transfer.loaded:
         raise ValueError(f"no layer of model {model.name!r} matches {source!r}: {transfer}")
-    return transfer.apply()
+    transfer.apply()
+    _finalize_states(model)
+    return transfer
+
+
+def _finalize_states(model: keras.Model) -> None:
+    """Layers that derive state from their variables (``Normalization``
+    keeps mean / variance tensors computed from its stored statistics)
+    re-derive it after their variables were assigned, as Keras' own loading
+    does."""
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.Normalization) and layer.built:
+            layer.finalize_state()
 
 
 def _quote(items: list[str]) -> str:
@@ -328,6 +341,7 @@ def load_weights(model: keras.Model, weights, *, exact: bool = True) -> keras.Mo
             raise ValueError(f"weights file {str(path)!r} does not fit model "
                              f"{model.name!r}: {_quote(problems)}")
         transfer.apply()
+        _finalize_states(model)
     else:
         _check_h5_fits(model, path)
         model.load_weights(path)
@@ -347,9 +361,10 @@ def _find(model: keras.Model, path: str):
     return {sub.name: sub for sub in layer.layers}.get(inner)
 
 
-def find_feature_layer(model: keras.Model, papers: Sequence[str] = PAPERS) -> str:
-    """The first of the papers' ``FEATURE_LAYERS`` that ``model`` has."""
-    for paper in papers:
+def find_feature_layer(model: keras.Model, papers: Sequence[str] | None = None) -> str:
+    """The first of the papers' ``FEATURE_LAYERS`` that ``model`` has
+    (default: every paper in :data:`reproductions.common.paper.PAPERS`)."""
+    for paper in paper_lib.PAPERS if papers is None else papers:
         for path in paper_models(paper).FEATURE_LAYERS:
             if _find(model, path) is not None:
                 return path

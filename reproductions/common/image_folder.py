@@ -376,6 +376,20 @@ def _read(path: Path, channels: int, converted: collections.Counter,
 
 
 # --- splits ------------------------------------------------------------------
+def read_image(path, channels: int = 1) -> np.ndarray:
+    """One image file as uint8 ``(H, W, channels)``, decoded and converted
+    exactly as :func:`open_image_folder` does (one file of a pool to be
+    labelled, say); ``ValueError`` with the reason when it cannot be read."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        return _convert(_decode(data), channels, collections.Counter())
+    except _BadImage as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _check_fractions(split_fractions) -> tuple[tuple[str, float], ...]:
     try:
         fractions = tuple((str(name), float(f)) for name, f in split_fractions)

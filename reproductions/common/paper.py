@@ -141,10 +141,13 @@ class PaperSpec:
 
 METRIC_LABELS = {"aca": "ACA / accuracy (%)", "mca": "MCA (%)",
                  "precision": "macro precision (%)", "recall": "macro recall (%)",
-                 "f1": "macro F1 (%)"}
+                 "f1": "macro F1 (%)",
+                 "f1_hm": "F1 = harmonic mean of macro P and R (%)",
+                 "aca_auc": "area under the ACA curve (%)",
+                 "mca_auc": "area under the MCA curve (%)"}
 
 # Papers whose reproduction exists; compare() and the builder tests walk this list.
-PAPERS: Sequence[str] = ("super_xception", "dri")
+PAPERS: Sequence[str] = ("super_xception", "dri", "dcae", "active_transfer", "drsn_dc")
 
 
 def load_paper(key: str) -> PaperSpec:

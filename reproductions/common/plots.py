@@ -25,7 +25,8 @@ def _epoch_axis(ax, fontsize=None) -> None:
     ax.grid(alpha=0.3)
 
 
-def _save(fig, path: Path, title: str, dpi: int = 110) -> Path:
+def save(fig, path: Path, title: str, dpi: int = 110) -> Path:
+    """Titles, lays out, writes and closes a figure; returns ``path``."""
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
@@ -74,7 +75,7 @@ def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path
         ax.set_title(key)
         _epoch_axis(ax)
     axes[0][0].legend(fontsize=7)
-    return _save(fig, path, title)
+    return save(fig, path, title)
 
 
 def per_class_accuracy(values: Mapping[str, Sequence[float]], class_names: Sequence[str],
@@ -201,4 +202,4 @@ def run_curves(runs: Sequence[dict], path: Path, title: str) -> Path | None:
     for ax in list(axes.flat)[len(runs):]:
         ax.axis("off")
     axes[0][0].legend(fontsize=7)
-    return _save(fig, path, title, dpi=100)
+    return save(fig, path, title, dpi=100)

@@ -26,7 +26,8 @@ def project_root() -> Path:
     return REPO_ROOT if is_source_checkout() else Path.cwd()
 
 _PACKAGES = ("tensorflow", "keras", "tensorflow-datasets", "numpy", "scikit-learn",
-             "pywavelets", "opencv-python-headless", "matplotlib")
+             "scikit-image", "scikit-activeml", "pywavelets", "opencv-python-headless",
+             "matplotlib")
 
 
 @functools.lru_cache(maxsize=None)

@@ -295,6 +295,9 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
     callbacks += list(extra_callbacks)
     model.fit(train_ds, validation_data=fit_validation, epochs=epochs, callbacks=callbacks,
               verbose=verbose, shuffle=False)  # the pipeline shuffles, statelessly
+    # a restored BackupAndRestore leaves its epoch on the model, and a later
+    # fit of the same model object would start there
+    model._initial_epoch = None
     if best_path.exists():
         model.load_weights(best_path)
     history = read_history(run_dir / "history.csv")

@@ -13,20 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
-
-def _images_per_second(step, *, batches: int, batch_size: int) -> tuple[float, float]:
-    """``(wall clock, CPU time / cores)`` images/s over ``batches`` calls of
-    ``step()``, after two warm-up calls (which pay for tracing)."""
-    for _ in range(2):
-        step()
-    start, cpu = time.perf_counter(), time.process_time()
-    for _ in range(batches):
-        step()
-    images = batches * batch_size
-    cpu_s = (time.process_time() - cpu) / (os.cpu_count() or 1)
-    return images / (time.perf_counter() - start), images / cpu_s
+from reproductions.common.benchmark import images_per_second
 
 
 def _model_and_batch(variant, batch_size, image_size, classes, seed):
@@ -49,7 +37,7 @@ def measure(variant: str, *, batches: int = 10, batch_size: int = 24, image_size
     model, x, rng = _model_and_batch(variant, batch_size, image_size, classes, seed)
     protocol.compile_model(model, steps_per_decay=10_000)
     targets = protocol.head_targets(x, rng.integers(0, classes, batch_size))
-    return _images_per_second(lambda: model.train_on_batch(x, targets),
+    return images_per_second(lambda: model.train_on_batch(x, targets),
                               batches=batches, batch_size=batch_size)
 
 
@@ -57,7 +45,7 @@ def measure_inference(variant: str, *, batches: int = 10, batch_size: int = 24,
                       image_size: int = 76, classes: int = 6, seed: int = 0):
     """Like :func:`measure` for ``model.predict_on_batch`` (validation, test)."""
     model, x, _ = _model_and_batch(variant, batch_size, image_size, classes, seed)
-    return _images_per_second(lambda: model.predict_on_batch(x),
+    return images_per_second(lambda: model.predict_on_batch(x),
                               batches=batches, batch_size=batch_size)
 
 

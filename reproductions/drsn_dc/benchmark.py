@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from reproductions.dri.benchmark import _images_per_second
+from reproductions.common.benchmark import images_per_second
 
 
 def measure(name: str, size: int, *, batches: int = 5, batch_size: int = 32,
@@ -32,9 +32,9 @@ def measure(name: str, size: int, *, batches: int = 5, batch_size: int = 32,
     rng = np.random.default_rng(seed)
     x = rng.random((batch_size, size, size, 1), dtype=np.float32)
     y = rng.integers(0, classes, batch_size)
-    out = {"train": _images_per_second(lambda: model.train_on_batch(x, y),
+    out = {"train": images_per_second(lambda: model.train_on_batch(x, y),
                                        batches=batches, batch_size=batch_size),
-           "inference": _images_per_second(lambda: model.predict_on_batch(x),
+           "inference": images_per_second(lambda: model.predict_on_batch(x),
                                            batches=batches, batch_size=batch_size)}
     del model
     keras.backend.clear_session()

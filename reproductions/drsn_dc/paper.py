@@ -22,11 +22,10 @@ the macro average of the per-class F1 (scikit-learn's ``average="macro"``),
 ``f1_hm`` = the harmonic mean of macro P and macro R. The printed F1 is the
 paper's value in both columns.
 """
-from reproductions.common.paper import METRIC_LABELS, Claim, DatasetSpec, PaperSpec, Row, Table
+from reproductions.common.paper import Claim, DatasetSpec, PaperSpec, Row, Table
 
 # Workaround until reproductions/common/paper.py names the second F1 (the
 # README and ``compare`` label a metric through this table).
-METRIC_LABELS.setdefault("f1_hm", "F1 = harmonic mean of macro P and R (%)")
 
 #: Table 1: the paper's 9 ANA classes, original and rotation/flip-expanded images.
 TABLE1_CLASSES = ("cytoplasmic granular", "cytoplasmic fibrous", "nuclear dot",

@@ -2,8 +2,7 @@
 model's own layer, the layout and parameter counts of Fig. 5 (our reading),
 the transfer step (new head, early layers really frozen), the paper profile's
 network at full size with one training step, and the suite's builder
-contract (the checks of tests/test_builders.py run on this builder)."""
-import inspect
+contract (tests/test_builders.py checks this builder with the others)."""
 
 import keras
 import numpy as np
@@ -12,9 +11,7 @@ import pywt
 
 from reproductions.active_transfer import models
 from reproductions.active_transfer.profiles import PROFILES
-from reproductions.common import builders
 from tests import test_builders as contract
-from tests.test_builders import classifier, saved  # noqa: F401 - fixtures of the contract
 
 PAPER = PROFILES["paper"]
 SIZE = PAPER.image_size  # 112
@@ -23,7 +20,7 @@ PAPER_COUNTS = {5: 612_101, 6: 612_230}
 NAME = "parallel_wavelet_resnet"
 CASE = ("active_transfer", NAME, models.ParallelWaveletResNet, models.SMALL_CONFIGS[NAME])
 #: (include_top=True, include_top=False) at SMALL_CONFIGS (32 px, 3 classes,
-#: widths 8 / 16): what tests/test_builders.py pins once the paper is in PAPERS.
+#: widths 8 / 16): what tests/test_builders.py pins.
 SMALL_COUNTS = (10_179, 10_128)
 
 
@@ -152,22 +149,3 @@ def test_saved_network_keeps_its_frozen_layers(transferred, tmp_path):
 def test_transfer_needs_a_parallel_wavelet_network():
     with pytest.raises(ValueError):
         models.transfer(contract.tiny(5), classes=6)
-
-
-CONTRACT = (contract.test_forward_and_parameter_count, contract.test_backward_reaches_every_weight,
-            contract.test_keras_file_round_trip, contract.test_weights_file_round_trip,
-            contract.test_feature_map_is_the_classifiers_backbone, contract.test_pooled_features,
-            contract.test_weights_argument_is_checked_before_building)
-
-
-@pytest.mark.parametrize("check", CONTRACT, ids=lambda check: check.__name__)
-def test_builder_contract(check, request, monkeypatch):
-    """tests/test_builders.py's checks on this builder, as if the paper were
-    registered in ``PAPERS`` (the registration itself is not this module's)."""
-    monkeypatch.setitem(contract.SMALL_COUNTS, CASE[:2], SMALL_COUNTS)
-    monkeypatch.setattr(builders.find_feature_layer, "__defaults__", (("active_transfer",),))
-    arguments = dict(zip(("paper", "name", "builder", "kwargs"), CASE))
-    for name in inspect.signature(check).parameters:
-        if name not in arguments:
-            arguments[name] = request.getfixturevalue(name)
-    check(**arguments)

@@ -1,7 +1,6 @@
 """The DCAE of Table I, the ANN and Gao's CNN: shapes and parameter counts
 against the table's arithmetic, the switches of the matching pool, and the
 registry contract of ``reproductions.common.builders``."""
-import inspect
 
 import keras
 import numpy as np
@@ -10,8 +9,6 @@ import pytest
 import layers as L
 from reproductions.common import builders
 from reproductions.dcae import models
-from tests import test_builders as contract
-from tests.test_builders import classifier, saved  # noqa: F401 - the contract's fixtures
 
 #: Table I as printed: layer -> (feature maps, output side).
 TABLE1 = {
@@ -207,7 +204,7 @@ def test_classifier_is_assembled_from_the_trained_parts():
                                keras.ops.convert_to_numpy(ann(features)), rtol=1e-5, atol=1e-6)
 
 
-# --- the registry contract (tests/test_builders.py), for this paper --------
+# --- the counts tests/test_builders.py pins for this paper ------------------
 #: Parameters at SMALL_CONFIGS: (include_top=True, include_top=False).
 SMALL_COUNTS = {"dcae": (dcae_classifier_params(32, 1 / 16, 64, (16, 8), 3),
                          autoencoder_params(32, 1 / 16, 64)[0]),
@@ -217,33 +214,9 @@ PAPER_COUNTS = {"dcae": dcae_classifier_params(), "gao_cnn": gao_params()}
 
 
 def test_registry_counts_are_the_closed_forms():
-    """The numbers tests/test_builders.py pins once the paper is registered."""
+    """The numbers tests/test_builders.py pins."""
     assert SMALL_COUNTS == {"dcae": (15_731, 14_400), "gao_cnn": (11_895, 6_492)}
     assert PAPER_COUNTS == {"dcae": 413_640_959, "gao_cnn": 50_597}
-
-
-CASES = [pytest.param("dcae", name, builder, models.SMALL_CONFIGS[name], id=f"dcae.{name}")
-         for name, builder in models.BUILDERS.items()]
-CONTRACT = (contract.test_forward_and_parameter_count, contract.test_backward_reaches_every_weight,
-            contract.test_keras_file_round_trip, contract.test_weights_file_round_trip,
-            contract.test_feature_map_is_the_classifiers_backbone, contract.test_pooled_features,
-            contract.test_weights_argument_is_checked_before_building)
-
-
-@pytest.mark.parametrize("paper,name,builder,kwargs", CASES)
-@pytest.mark.parametrize("check", CONTRACT, ids=lambda check: check.__name__[5:])
-def test_registry_contract(check, paper, name, builder, kwargs, request, monkeypatch):
-    """tests/test_builders.py's checks on these builders, as if the paper
-    were in ``PAPERS`` (registering it is not this module's business)."""
-    for row, counts in SMALL_COUNTS.items():
-        monkeypatch.setitem(contract.SMALL_COUNTS, ("dcae", row), counts)
-    papers = tuple(builders.PAPERS) + ("dcae",)
-    monkeypatch.setattr(builders.find_feature_layer, "__defaults__", (papers,))
-    arguments = dict(paper=paper, name=name, builder=builder, kwargs=kwargs)
-    for parameter in inspect.signature(check).parameters:
-        if parameter not in arguments:
-            arguments[parameter] = request.getfixturevalue(parameter)
-    check(**arguments)
 
 
 def test_registry_has_every_builder_configured():
