@@ -4,9 +4,8 @@ the fusion and diagram shapes, and parameter counts from closed forms
 (pinned at the paper's size in ``test_paper_profile.py``).
 
 What every builder must do (gradients reach every weight, .keras and
-.weights.h5 round trips, ``include_top=False``) is checked by
-``tests/test_builders.py``, run on these builders by
-``test_builders_contract.py``."""
+.weights.h5 round trips, ``include_top=False``) is checked for every
+registered builder by ``tests/test_builders.py``."""
 import math
 
 import keras
