@@ -11,7 +11,6 @@ import pywt
 
 from reproductions.active_transfer import models
 from reproductions.active_transfer.profiles import PROFILES
-from tests import test_builders as contract
 
 PAPER = PROFILES["paper"]
 SIZE = PAPER.image_size  # 112
@@ -148,4 +147,7 @@ def test_saved_network_keeps_its_frozen_layers(transferred, tmp_path):
 
 def test_transfer_needs_a_parallel_wavelet_network():
     with pytest.raises(ValueError):
-        models.transfer(contract.tiny(5), classes=6)
+        inputs = keras.Input((8, 8, 1))
+        plain = keras.layers.Dense(5, name="predictions")(
+            keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(inputs)))
+        models.transfer(keras.Model(inputs, plain), classes=6)
