@@ -6,13 +6,6 @@ from reproductions.active_transfer.paper import CASE_LABELS, CASES, PAPER
 from reproductions.common import plots
 
 
-def first_runs(store) -> dict:
-    """Row -> the stored run of the profile's first seed (criteria variants
-    left out)."""
-    first = store.profile["seeds"][0]
-    return {r["row"]: r for r in store.runs if r["seed"] == first and not r.get("variant")}
-
-
 def headline(run: dict, store) -> dict | None:
     """What a case's run stored about the headline budget."""
     return run.get("budgets", {}).get(str(store.profile["extra"]["headline_budget"]))
@@ -75,7 +68,7 @@ def summary_figures(ctx) -> None:
     seed), and the training curves of the single trainings (initial
     learning, RS, IN-RS), as the paper's Fig. 10–15 show them."""
     store, out = ctx.store, ctx.output_dir
-    runs = first_runs(store)
+    runs = store.first_seed_runs()
     budget = store.profile["extra"]["headline_budget"]
     first = store.profile["seeds"][0]
     scored = {case: headline(runs[case], store) for case in CASES
@@ -150,7 +143,7 @@ def composition_table(runs: dict, store) -> str:
 def sections(store) -> str:
     """Parameters, the labelling rounds of IN-AL and the classes each case
     labelled (first seed, headline budget)."""
-    runs = first_runs(store)
+    runs = store.first_seed_runs()
     budget = store.profile["extra"]["headline_budget"]
     notes = ""
     params = {r["row"]: r["parameters"] for r in runs.values() if "parameters" in r}

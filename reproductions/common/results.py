@@ -139,6 +139,14 @@ class ResultsStore:
         """The stored profile (as JSON: lists for tuples)."""
         return self.data["profile"]
 
+    def first_seed_runs(self, variants: bool = False) -> dict:
+        """Row -> the stored run of the profile's first seed (the runs a
+        paper's figures show); with ``variants`` also the ablation variants,
+        keyed by the variant's name."""
+        first = self.profile["seeds"][0]
+        return {(r.get("variant") or r["row"]): r for r in self.runs
+                if r["seed"] == first and (variants or not r.get("variant"))}
+
     @property
     def datasets(self) -> dict:
         """Role -> what is stored about the data (name, splits, sizes used ...)."""

@@ -7,12 +7,6 @@ from reproductions.dri.models import HEADS
 from reproductions.dri.paper import PAPER
 
 
-def first_runs(store) -> dict:
-    """Row -> the stored run of the profile's first seed."""
-    first = store.profile["seeds"][0]
-    return {r["row"]: r for r in store.runs if r["seed"] == first and not r.get("variant")}
-
-
 def head_histories(history: dict) -> dict:
     """Keras multi-output history -> ``{"FC1": {"loss", "val_loss",
     "accuracy", "val_accuracy"}, ...}`` (one line per head)."""
@@ -31,7 +25,7 @@ def head_histories(history: dict) -> dict:
 def summary_figures(ctx) -> None:
     """Confusion matrix and head training curves of DRI (first seed) and
     per-class accuracy of every row (first seed)."""
-    runs = first_runs(ctx.store)
+    runs = ctx.store.first_seed_runs()
     first = ctx.profile.seeds[0]
     dri = runs.get("dri")
     if dri is not None:
@@ -56,7 +50,7 @@ def summary_figures(ctx) -> None:
 
 def per_class_table(store) -> str:
     """Markdown: per-class accuracy (%) of each row's first seed."""
-    runs = first_runs(store)
+    runs = store.first_seed_runs()
     if not runs:
         return ""
     class_names = list(next(iter(runs.values()))["metrics"]["per_class"])
@@ -72,7 +66,7 @@ def per_class_table(store) -> str:
 def head_table(store) -> str:
     """Markdown: test MCA (%) of each head and sum of heads, per row (first
     seed) -- Table 3(b) for every network."""
-    runs = {row: r for row, r in first_runs(store).items() if "head_metrics" in r}
+    runs = {row: r for row, r in store.first_seed_runs().items() if "head_metrics" in r}
     if not runs:
         return ""
     combos = list(next(iter(runs.values()))["head_metrics"])

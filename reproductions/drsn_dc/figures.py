@@ -12,14 +12,6 @@ from reproductions.drsn_dc import protocol
 from reproductions.drsn_dc.paper import PAPER
 
 
-def first_runs(store, variants: bool = False) -> dict:
-    """Name -> the stored run of the profile's first seed (Table 2 rows, and
-    with ``variants`` the ablation steps under their model name)."""
-    first = store.data["profile"]["seeds"][0]
-    return {(r.get("variant") or r["row"]): r for r in store.runs
-            if r["seed"] == first and (variants or not r.get("variant"))}
-
-
 def per_class_f1(values: dict, class_names, path: Path, title: str) -> Path:
     """Fig. 8 for every network: a models × classes grid of per-class F1 (%)
     on the test split, each cell annotated."""
@@ -44,7 +36,7 @@ def per_class_f1(values: dict, class_names, path: Path, title: str) -> Path:
 def summary_figures(ctx) -> None:
     """DRSN-DC's confusion matrix, the error-rate curves (Fig. 7) and the
     per-class F1 (Fig. 8) of every network, first seed."""
-    runs = first_runs(ctx.store)
+    runs = ctx.store.first_seed_runs()
     first = ctx.profile.seeds[0]
     drsn = runs.get("drsn_dc")
     if drsn is not None:
@@ -62,7 +54,7 @@ def summary_figures(ctx) -> None:
                           "val_error on the validation split, not the test split",
                           keys=("error", "val_error"))
     class_names = list(next(iter(runs.values()))["metrics"]["per_class"])
-    everything = first_runs(ctx.store, variants=True)
+    everything = ctx.store.first_seed_runs(variants=True)
     per_class_f1({PAPER.label(k): [100 * r["metrics"]["per_class"][c]["f1"] for c in class_names]
                   for k, r in everything.items()}, class_names,
                  ctx.output_dir / "per_class_f1.png",
@@ -71,7 +63,7 @@ def summary_figures(ctx) -> None:
 
 def per_class_table(store) -> str:
     """Markdown: per-class F1 (%) of every network (first seed)."""
-    runs = first_runs(store, variants=True)
+    runs = store.first_seed_runs(variants=True)
     if not runs:
         return ""
     class_names = list(next(iter(runs.values()))["metrics"]["per_class"])
@@ -85,7 +77,7 @@ def per_class_table(store) -> str:
 
 def parameters_table(store) -> str:
     """Markdown: parameters of every network trained (first seed)."""
-    runs = first_runs(store, variants=True)
+    runs = store.first_seed_runs(variants=True)
     if not runs:
         return ""
     return "| network | parameters |\n|---|---:|\n" + "".join(

@@ -11,14 +11,13 @@ from reproductions.active_transfer import active
 from reproductions.active_transfer.paper import PAPER
 from reproductions.active_transfer.profiles import PROFILES
 from reproductions.common import results, training
+from tests.commands import smoke_argv
 
 SMOKE = PROFILES["smoke"]
 
 
 def argv_for(root, *extra):
-    return ["--profile", "smoke", "--data", "synthetic", "--output-dir", str(root / "out"),
-            "--work-dir", str(root / "work"), "--data-dir", str(root.parent / "tfds"),
-            "--no-tensorboard", "--verbose", "0", *extra]
+    return smoke_argv(root, *extra, data_dir=root.parent / "tfds")
 
 
 @pytest.fixture(scope="module")

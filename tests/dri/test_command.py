@@ -6,16 +6,12 @@ import pytest
 
 from reproductions.dri import __main__ as command
 from reproductions.dri.paper import PAPER
+from tests.commands import run_smoke
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
-    root = tmp_path_factory.mktemp("dri_smoke")
-    argv = ["--profile", "smoke", "--data", "synthetic", "--output-dir", str(root / "out"),
-            "--work-dir", str(root / "work"), "--data-dir", str(root / "data"),
-            "--no-tensorboard", "--verbose", "0"]
-    assert command.main(argv) == 0
-    return root, argv
+    return run_smoke(command.main, tmp_path_factory.mktemp("dri_smoke"))
 
 
 def test_smoke_writes_every_table_row(smoke):

@@ -8,6 +8,7 @@ import pytest
 from reproductions.common import results
 from reproductions.drsn_dc import __main__ as command
 from reproductions.drsn_dc.paper import PAPER
+from tests.commands import run_smoke
 
 EXPECTED = {("alexnet", 0, ""), ("googlenet", 0, ""), ("vgg19", 0, ""), ("resnet50", 0, ""),
             ("drsn_dc", 0, ""), ("drsn_dc", 0, "drsn"), ("drsn_dc", 0, "drsn_dilated"),
@@ -16,12 +17,7 @@ EXPECTED = {("alexnet", 0, ""), ("googlenet", 0, ""), ("vgg19", 0, ""), ("resnet
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
-    root = tmp_path_factory.mktemp("drsn_dc_smoke")
-    argv = ["--profile", "smoke", "--data", "synthetic", "--output-dir", str(root / "out"),
-            "--work-dir", str(root / "work"), "--data-dir", str(root / "data"),
-            "--no-tensorboard", "--verbose", "0"]
-    assert command.main(argv) == 0
-    return root, argv
+    return run_smoke(command.main, tmp_path_factory.mktemp("drsn_dc_smoke"))
 
 
 def test_smoke_writes_table2_ablation_and_claims(smoke):
