@@ -7,18 +7,22 @@ without ``custom_objects``.
 
 from .dilated import DilatedBlock
 from .dri import DRI_TABLE1, DRIBlock, InceptionBlock, PreActConv2D
+from .preprocessing import ClassNames, CropPadDownsample, PerImageMinMaxResize
 from .soft_threshold import SoftThreshold, soft_threshold
 from .super_resolution import SRResidual
 from .unpooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
 from .wavelet import WaveletTransform2D, dwt2
 
 __all__ = [
+    "ClassNames",
+    "CropPadDownsample",
     "DRI_TABLE1",
     "DRIBlock",
     "DilatedBlock",
     "InceptionBlock",
     "MaxPoolingWithArgmax2D",
     "MaxUnpooling2D",
+    "PerImageMinMaxResize",
     "PreActConv2D",
     "SRResidual",
     "SoftThreshold",

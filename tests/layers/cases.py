@@ -37,6 +37,14 @@ def _q(shape):  # four identical coefficient shapes
     return [shape] * 4
 
 
+def _squared_then(layer, x):
+    # min-max scaling is invariant to the offset and scale of its input, so the
+    # bias and kernel of a single-filter Conv2D in front of it get exactly zero
+    # gradient; squaring first breaks that invariance (the shapes are unchanged)
+    import keras
+    return layer(keras.ops.square(x))
+
+
 CASES = [
     Case("soft_threshold", lambda: L.SoftThreshold(),
          [((6, 6, 4), (6, 6, 4)), ((5, 7, 3), (5, 7, 3)), ((10, 2), (10, 2))]),
@@ -70,4 +78,13 @@ CASES = [
          shapes=[((8, 8, 3), (8, 8, 3)), ((6, 4, 1), (6, 4, 1))]),
     Case("max_unpool_reference", lambda: L.MaxUnpooling2D(), apply=_pool_then_unpool_with_reference,
          weightless=True, shapes=[((7, 5, 2), (7, 5, 2))]),
+    Case("minmax_resize", lambda: L.PerImageMinMaxResize(6), weightless=True, apply=_squared_then,
+         shapes=[((9, 7, 1), (6, 6, 1)), ((4, 5, 3), (6, 6, 3))]),
+    Case("minmax_resize_bicubic", lambda: L.PerImageMinMaxResize(5, method="bicubic"), weightless=True,
+         apply=_squared_then,
+         shapes=[((8, 8, 1), (5, 5, 1))]),
+    Case("crop_pad_downsample", lambda: L.CropPadDownsample(5), weightless=True,
+         shapes=[((9, 7, 1), (5, 5, 1)), ((6, 10, 3), (5, 5, 3))]),
+    Case("class_names", lambda: L.ClassNames(["a", "b", "c"]), weightless=True,
+         shapes=[((4, 4, 3), (4, 4, 3)), ((3,), (3,))]),
 ]
