@@ -376,16 +376,20 @@ def _read(path: Path, channels: int, converted: collections.Counter,
 
 
 # --- splits ------------------------------------------------------------------
-def read_image(path, channels: int = 1) -> np.ndarray:
+def read_image(path, channels: int = 1,
+               converted: collections.Counter | None = None) -> np.ndarray:
     """One image file as uint8 ``(H, W, channels)``, decoded and converted
     exactly as :func:`open_image_folder` does (one file of a pool to be
-    labelled, say); ``ValueError`` with the reason when it cannot be read."""
+    labelled, say); ``ValueError`` with the reason when it cannot be read.
+    ``converted``, when given, counts the conversions made (``rgb_to_gray``,
+    ``gray_to_rgb``, ``alpha_dropped``, ``16bit``)."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ValueError(f"cannot be read ({exc.strerror or exc})") from None
     try:
-        return _convert(_decode(data), channels, collections.Counter())
+        return _convert(_decode(data), channels,
+                        collections.Counter() if converted is None else converted)
     except _BadImage as exc:
         raise ValueError(str(exc)) from None
 
