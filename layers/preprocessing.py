@@ -28,30 +28,51 @@ def _size(value):
 
 @register
 class PerImageMinMaxResize(keras.layers.Layer):
-    """Per-image min-max scaling to [0, 1], then ``tf.image.resize`` to
-    ``size × size`` (the HEp-2 preprocessing of DRI, DRSN-DC, DCAE (bilinear)
-    and active transfer (bicubic)). Input: ``(batch, H, W, C)`` of any dtype
-    and any ``H, W``; the minimum and maximum are over the whole image (all
-    channels)."""
+    """Per-image min-max scaling to [0, 1], optionally padded with 0 to a
+    square, then ``tf.image.resize`` to ``size × size``, optionally clipped to
+    [0, 1] -- the HEp-2 preprocessing of the papers:
 
-    def __init__(self, size, method="bilinear", **kwargs):
+    * DRI and DRSN-DC: ``PerImageMinMaxResize(size)`` (bilinear);
+    * active transfer: ``method="bicubic", clip=True``;
+    * DCAE: ``pad_to_square=True, antialias=True``.
+
+    Input: ``(batch, H, W, C)`` of any dtype and any ``H, W``; the minimum and
+    maximum are over the whole image (all channels), as in
+    ``reproductions.common.data.minmax_normalize``."""
+
+    def __init__(self, size, method="bilinear", antialias=False, pad_to_square=False,
+                 clip=False, **kwargs):
         super().__init__(**kwargs)
         self.size = _size(size)
         self.method = str(method)
+        self.antialias = bool(antialias)
+        self.pad_to_square = bool(pad_to_square)
+        self.clip = bool(clip)
 
     def call(self, inputs):
         x = tf.cast(inputs, tf.float32)
         lo = tf.reduce_min(x, axis=[1, 2, 3], keepdims=True)
         hi = tf.reduce_max(x, axis=[1, 2, 3], keepdims=True)
         x = (x - lo) / tf.maximum(hi - lo, 1e-6)
-        x = tf.image.resize(x, (self.size, self.size), method=self.method, antialias=False)
+        if self.pad_to_square:
+            shape = tf.shape(x)
+            h, w = shape[1], shape[2]
+            side = tf.maximum(h, w)
+            top, left = (side - h) // 2, (side - w) // 2
+            x = tf.pad(x, [[0, 0], [top, side - h - top], [left, side - w - left], [0, 0]])
+        x = tf.image.resize(x, (self.size, self.size), method=self.method,
+                            antialias=self.antialias)
+        if self.clip:
+            x = tf.clip_by_value(x, 0.0, 1.0)
         return tf.cast(x, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.size, self.size, input_shape[-1])
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size, "method": self.method}
+        return {**super().get_config(), "size": self.size, "method": self.method,
+                "antialias": self.antialias, "pad_to_square": self.pad_to_square,
+                "clip": self.clip}
 
 
 @register

@@ -87,17 +87,31 @@ def files(tmp_path):
     return d, paths
 
 
-def test_preprocess_layers_equal_the_training_pipelines():
-    images = _images(np.random.default_rng(3))
-    dri = dri_data.make_preprocess(40)
-    layer = L.PerImageMinMaxResize(40)
-    sx = sx_data.make_preprocess(24, length_normalization=False, canvas={})
-    crop = L.CropPadDownsample(24)
-    for image in images:
-        want = dri({"image": tf.constant(image)}).numpy()
-        np.testing.assert_allclose(layer(image[None]).numpy()[0], want, rtol=0, atol=1e-6)
-        want = sx({"image": tf.constant(image), "karyotype": tf.constant("k")}).numpy()
-        np.testing.assert_allclose(crop(image[None]).numpy()[0], want, rtol=0, atol=1e-6)
+def _pipelines_and_layers():
+    """(name, training-pipeline preprocess, the layer the paper saves)."""
+    from reproductions.active_transfer import data as at_data
+    from reproductions.dcae import data as dcae_data
+
+    return [
+        ("dri/drsn_dc", dri_data.make_preprocess(40), L.PerImageMinMaxResize(40)),
+        ("super_xception (no length normalisation)",
+         sx_data.make_preprocess(24, length_normalization=False, canvas={}),
+         L.CropPadDownsample(24)),
+        ("active_transfer", at_data.make_preprocess(32),
+         L.PerImageMinMaxResize(32, method="bicubic", clip=True)),
+        ("dcae", dcae_data.make_preprocess(28),
+         L.PerImageMinMaxResize(28, pad_to_square=True, antialias=True)),
+    ]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_preprocess_layers_equal_the_training_pipelines(index):
+    name, pipeline, layer = _pipelines_and_layers()[index]
+    for image in _images(np.random.default_rng(3)):
+        want = pipeline({"image": tf.constant(image), "karyotype": tf.constant("k")}).numpy()
+        got = layer(image[None]).numpy()[0]
+        assert got.shape == want.shape, name
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6, err_msg=name)
 
 
 @pytest.mark.parametrize("which", ["dri", "sx"])
