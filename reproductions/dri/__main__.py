@@ -89,7 +89,9 @@ whose Inception 3a/3b widths Table 1's blocks 1-1/1-2 copy, and is documented in
 def add_arguments(parser) -> None:
     parser.add_argument("--no-export", action="store_true",
                         help="do not save the summed-prediction DRI model "
-                        "(<work-dir>/dri-seed<seed>/dri_sum.keras)")
+                        "(<work-dir>/dri-seed<seed>/dri_sum.keras) nor each row's "
+                        "inference model (<work-dir>/<row>-seed<seed>/inference.keras, "
+                        "for python -m reproductions.predict)")
 
 
 BLOCKS = "blocks"  # the variant trained on the specimen-block split
@@ -175,6 +177,14 @@ def run_one(ctx, job: Job) -> dict:
         if first and extra.get("block_split"):
             values["sensitivity"] = {"dri_cells": {"mca": pct(m["mca"]), "aca": pct(m["aca"])}}
     record_extra = {}
+    if first and not job.variant and not ctx.args.no_export:
+        import layers as L
+
+        from reproductions.common import export
+        path = export.save_inference_model(
+            models.inference_model(fitted.model), L.PerImageMinMaxResize(profile.image_size),
+            class_names, ctx.run_dir(job) / export.FILE_NAME, heads=len(models.HEADS))
+        ctx.log(f"saved the inference model (raw image -> probabilities) to {path}")
     if job.row == "dri" and first and not job.variant:
         if not ctx.args.no_export:
             path = models.export_inference_model(fitted.model,
