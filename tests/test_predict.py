@@ -182,3 +182,18 @@ def test_predict_refuses_a_model_that_is_not_an_inference_model(tmp_path, files,
     assert "is not an inference model" in capsys.readouterr().err
     assert predict.main(["--model", str(tmp_path / "missing.keras"), str(paths["grey8"])]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_command_line_in_a_fresh_process(dri_model_path, files, tmp_path):
+    # nothing imported beforehand: the command itself registers what the file needs
+    import subprocess
+    import sys
+
+    folder, paths = files
+    out = tmp_path / "p.csv"
+    done = subprocess.run([sys.executable, "-m", "reproductions.predict", "--model",
+                           str(dri_model_path), str(folder), "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stderr
+    assert len(list(csv.DictReader(out.open()))) == 4
+    assert "4 of 8 files classified" in done.stderr
