@@ -171,6 +171,18 @@ def _percent(m: dict) -> dict:
     return {"mca": 100 * m["mca"], "aca": 100 * m["aca"]}
 
 
+def _save_inference_model(ctx, model, class_names, folder) -> None:
+    """``folder/inference.keras`` for ``python -m reproductions.predict``
+    (raw image -> ``data.preprocess_image`` as a layer -> ``model``)."""
+    import layers as L
+
+    from reproductions.common import export
+    path = export.save_inference_model(
+        model, L.PerImageMinMaxResize(ctx.profile.image_size, method="bicubic", clip=True),
+        class_names, folder / export.FILE_NAME)
+    ctx.log(f"saved the inference model (raw image -> probabilities) to {path}")
+
+
 def run_initial(ctx, job: Job) -> dict:
     from reproductions.active_transfer import labelling
 
@@ -180,6 +192,8 @@ def run_initial(ctx, job: Job) -> dict:
                                     classes=ctx.state["source"]["train"].class_names,
                                     note="initial learning on the source dataset")
         ctx.log(f"saved the initial-learning network to {path}")
+        _save_inference_model(ctx, fitted.model, ctx.state["source"]["train"].class_names,
+                              ctx.run_dir(job))
     return fitted.record({"initial": {"initial": _percent(fitted.metrics)}})
 
 
@@ -266,6 +280,8 @@ def run_case(ctx, job: Job) -> dict:
                     classes=classes, note=f"IN-AL, {budget} % of the target pool, seed "
                     f"{job.seed}")
                 ctx.log(f"saved the IN-AL network ({budget} %) to {path}")
+                _save_inference_model(ctx, result.model, classes,
+                                      ctx.run_dir(job) / f"budget{budget}")
         if budget == headline and not uses_al:
             (single,) = result.fits  # random sampling: one fine-tuning, shown as the paper does
             record_extra.update(history=single.history, best_epoch=single.best_epoch,
