@@ -170,8 +170,8 @@ def _main(spec: Reproduction, argv) -> int:
 def _work_tag(profile: Profile, datasets: Mapping[str, dict]) -> str:
     """A short hash of what a run computes (protocol + data): checkpoints of
     another protocol or another folder are never resumed by mistake."""
-    key = json.dumps([results._protocol(profile.to_json()), results._identity(datasets)],
-                     sort_keys=True, default=str)
+    key = json.dumps([results.protocol_fields(profile.to_json()),
+                      results.data_identity(datasets)], sort_keys=True, default=str)
     return hashlib.sha1(key.encode()).hexdigest()[:8]
 
 
@@ -380,7 +380,8 @@ class SklearnFitted:
             metrics=self.metrics, **extra)
 
 
-def fit_sklearn(job: Job, estimator, features: Callable, splits: Mapping[str, Any]) -> SklearnFitted:
+def fit_sklearn(job: Job, estimator, features: Callable,
+                splits: Mapping[str, Any]) -> SklearnFitted:
     """Extracts features (``features(images) -> (N, D)`` array) of the train
     and test splits, fits ``estimator`` on the training features (a
     ``GridSearchCV`` chooses its hyper-parameters by cross-validation on the

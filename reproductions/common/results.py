@@ -55,7 +55,7 @@ def _atomic_write(path: Path, text: str) -> None:
 PROSE_PROFILE_FIELDS = ("description", "reductions")
 
 
-def _protocol(profile: dict) -> dict:
+def protocol_fields(profile: dict) -> dict:
     """The settings of a profile that change what a run computes, as JSON
     stores them (tuples become lists)."""
     return json.loads(json.dumps({k: v for k, v in profile.items()
@@ -99,10 +99,11 @@ class ResultsStore:
             same = (old.get("profile", {}).get("name") == profile.name
                     and old.get("synthetic") == synthetic
                     and bool(old.get("user_data")) == user_data
-                    and _identity(old.get("datasets", {})) == _identity(datasets))
+                    and data_identity(old.get("datasets", {})) == data_identity(datasets))
             # --force replaces results of *other* settings; the same settings
             # always resume (rerunning a long command with --force keeps its runs)
-            if same and _protocol(old.get("profile", {})) == _protocol(self.data["profile"]):
+            if same and (protocol_fields(old.get("profile", {}))
+                         == protocol_fields(self.data["profile"])):
                 self.data["runs"] = old.get("runs", [])
                 self.data["extra"] = old.get("extra", {})
             elif not force:
@@ -191,7 +192,7 @@ def upgrade(data: dict) -> dict:
     return data
 
 
-def _identity(datasets: dict) -> dict:
+def data_identity(datasets: dict) -> dict:
     """What makes two runs' data the same: name, config and (for a user's
     folder, whose content can change) version, per role."""
     return {role: (d.get("name"), d.get("config"),
@@ -357,7 +358,8 @@ def _runs_markdown(runs: list[dict]) -> list[str]:
                 f"{r['train_images_per_s']:.1f} | {r['provenance']['commit'][:10]} |")
     if fits:
         lines += ["", "### scikit-learn fits", "",
-                  "| row | variant | seed | fit time | features/s | chosen hyper-parameters | commit |",
+                  "| row | variant | seed | fit time | features/s | chosen hyper-parameters "
+                  "| commit |",
                   "|---|---|---:|---:|---:|---|---|"]
         for r in fits:
             params = ", ".join(f"{k}={_fmt_value(v)}" for k, v in r["hyperparameters"].items())
