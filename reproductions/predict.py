@@ -37,6 +37,8 @@ FIXED_COLUMNS = ("path", "predicted", "probability", "converted")
 def load_model(path):
     """The inference model at ``path`` (no ``custom_objects``: ``layers``
     registers the custom layers); ``ValueError`` when it is not one."""
+    from reproductions.common import tf_runtime
+    tf_runtime.import_tensorflow()
     import keras
 
     import layers  # noqa: F401 - registers the custom layers

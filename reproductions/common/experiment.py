@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
-from reproductions.common import cli, provenance, results
+from reproductions.common import cli, provenance, results, tf_runtime
 from reproductions.common.paper import PaperSpec
 from reproductions.common.profiles import Profile
 
@@ -136,6 +136,8 @@ class Reproduction:
       add_arguments / adjust_profile: paper options; those that change the
         protocol are applied to the profile (so runs of other settings are
         never mixed).
+      default_profile: the profile run without ``--profile`` (``smoke``, or a
+        paper's ``demo``).
     """
 
     paper: PaperSpec
@@ -150,6 +152,7 @@ class Reproduction:
     throughput_rows: Sequence[str] = ()
     add_arguments: Callable | None = None
     adjust_profile: Callable | None = None
+    default_profile: str = "smoke"
 
     def main(self, argv=None) -> int:
         return _main(self, argv)
@@ -179,12 +182,13 @@ def setup(spec: Reproduction, argv) -> Context:
     """Parses ``argv`` and gets everything ready; raises ``UserError`` on bad input."""
     paper, profiles = spec.paper, spec.profiles
     parser = cli.build_parser(paper.key, spec.description, profiles, paper.rows,
-                              roles=paper.roles)
+                              default_profile=spec.default_profile, roles=paper.roles)
     if spec.add_arguments is not None:
         spec.add_arguments(parser)
     args = parser.parse_args(argv)
     provenance.git_commit()  # pin the code version this process runs
-    from reproductions.common import data as data_lib  # TensorFlow: after --help
+    tf_runtime.import_tensorflow()  # after --help; without the CPU-only start-up noise
+    from reproductions.common import data as data_lib
     profile = cli.resolve_profile(args, profiles)
     if spec.adjust_profile is not None:
         profile = spec.adjust_profile(args, profile)
@@ -346,7 +350,7 @@ def fit_and_evaluate(ctx: Context, job: Job, *, build: Callable[[], Any],
         model = build()
         compile(model)
     train_kwargs.setdefault("epochs", ctx.profile.epochs_for(job.row))
-    train_kwargs.setdefault("early_stopping_patience", ctx.profile.patience)
+    train_kwargs.setdefault("early_stopping_patience", ctx.profile.patience_for(job.row))
     outcome = training.train(
         model, splits["train"], splits["validation"], run_dir=ctx.run_dir(job),
         batch_size=ctx.profile.batch_size, seed=job.seed, verbose=ctx.verbose,

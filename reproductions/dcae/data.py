@@ -40,10 +40,7 @@ import numpy as np
 from reproductions.common import data as data_lib
 from reproductions.common.errors import UserError
 
-#: Fraction of the training split carved off for validation (stratified).
-VALIDATION_FRACTION = 0.1
-#: The official folds (configs ``split_1`` … ``split_5``).
-FOLDS = (1, 2, 3, 4, 5)
+from reproductions.dcae.profiles import FOLDS, VALIDATION_FRACTION  # noqa: F401
 
 
 def fold_variant(k: int) -> str:

@@ -73,21 +73,9 @@ import keras
 import layers as repro_layers
 from reproductions.common import builders
 
-INPUT_SIZE = 224
-#: Maps of Conv1-Conv4 (Table I).
-FILTERS = (64, 128, 256, 512)
-#: Conv5's output, the latent features (Table I: 1×1×4096).
-LATENT = 4096
-#: Four 2×2 poolings: the input side is 16 × Conv5's kernel.
-DOWNSAMPLING = 2 ** len(FILTERS)
-#: Hidden layers of the paper's best ANN, 4096-250-50-5.
-HIDDEN = (250, 50)
-CLASSES = 5
-
-#: Gao et al.'s CNN: (maps, kernel, pool) of C1/S2, C3/S4, C5/S6, then F7.
-GAO_BLOCKS = ((6, 7, 2), (16, 4, 3), (32, 3, 3))
-GAO_FC = 150
-GAO_INPUT_SIZE = 78
+from reproductions.dcae.paper import (  # noqa: F401 - the architecture's numbers
+    CLASSES, DOWNSAMPLING, FILTERS, GAO_BLOCKS, GAO_FC, GAO_INPUT_SIZE, HIDDEN, INPUT_SIZE,
+    LATENT)
 
 
 def widths(width: float = 1.0) -> tuple[int, ...]:

@@ -81,3 +81,21 @@ PAPER = PaperSpec(
     # which a Claim cannot pair: reproductions/dcae/report.py computes it.
     claims=(Claim("dcae_minus_cnn", "table2", "gao_cnn", "dcae", "aca"),),
 )
+
+# The architecture (Table I and Gao et al.), as numbers; models.py builds it.
+#: The input side (Table I).
+INPUT_SIZE = 224
+#: Maps of Conv1-Conv4 (Table I).
+FILTERS = (64, 128, 256, 512)
+#: Conv5's output, the latent features (Table I: 1×1×4096).
+LATENT = 4096
+#: Four 2×2 poolings: the input side is 16 × Conv5's kernel.
+DOWNSAMPLING = 2 ** len(FILTERS)
+#: Hidden layers of the paper's best ANN, 4096-250-50-5.
+HIDDEN = (250, 50)
+CLASSES = 5
+
+#: Gao et al.'s CNN: (maps, kernel, pool) of C1/S2, C3/S4, C5/S6, then F7.
+GAO_BLOCKS = ((6, 7, 2), (16, 4, 3), (32, 3, 3))
+GAO_FC = 150
+GAO_INPUT_SIZE = 78

@@ -68,8 +68,12 @@ only interpolates). What it reduces: the maps of Conv1-Conv4 to 16, 32, 64,
 """
 from reproductions.common import profiles
 from reproductions.common.profiles import Profile
-from reproductions.dcae.data import FOLDS, VALIDATION_FRACTION
-from reproductions.dcae.models import GAO_INPUT_SIZE, INPUT_SIZE, LATENT
+from reproductions.dcae.paper import GAO_INPUT_SIZE, INPUT_SIZE, LATENT
+
+#: Fraction of the training split carved off for validation (stratified).
+VALIDATION_FRACTION = 0.1
+#: The official folds (configs ``split_1`` … ``split_5``).
+FOLDS = (1, 2, 3, 4, 5)
 
 MULTI_SEED_ROWS = ("gao_cnn", "dcae_autoencoder", "dcae")
 EPOCH_CAPS = {"dcae_autoencoder": 100, "*": 200}

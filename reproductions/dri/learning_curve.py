@@ -55,6 +55,8 @@ def main(argv=None) -> int:
         raise UserError("--every must be at least 1 and at most --iterations.")
     from reproductions.common import provenance
     provenance.git_commit()
+    from reproductions.common import tf_runtime
+    tf_runtime.import_tensorflow()
     import keras
     import numpy as np
 

@@ -1,0 +1,72 @@
+"""Importing TensorFlow without its start-up chatter on a CPU-only machine.
+
+TensorFlow's C++ runtime writes a few lines to the process's standard error
+while it loads, before its logging is set up, so ``TF_CPP_MIN_LOG_LEVEL``
+does not silence them: a notice that oneDNN is on, "Could not find cuda
+drivers on your machine" and, when the devices are first listed, "failed call
+to cuInit: ... CUDA error". On a machine without a GPU they are expected, but
+they read like failures to someone running a first command. The commands
+therefore import TensorFlow through :func:`import_tensorflow`, which captures
+the standard error of the import and of the device probe and writes back every
+line except those known, harmless ones (:data:`BENIGN`). Anything else —
+a real error, a GPU that was found — still reaches the terminal.
+``HEP2REPRO_TF_LOGS=1`` (or ``TF_CPP_MIN_LOG_LEVEL=0``) shows everything.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+
+BENIGN = tuple(re.compile(p) for p in (
+    r"All log messages before absl::InitializeLog\(\) is called are written to STDERR",
+    r"\] oneDNN custom operations are on\.",
+    r"cudart_stub\.cc:\d+\] Could not find cuda drivers on your machine",
+    r"cuda_platform\.cc:\d+\] failed call to cuInit: .*CUDA error",
+    r"Unable to register cu(DNN|FFT|BLAS) factory",
+    r"TF-TRT Warning: Could not find TensorRT",
+    r"computation placer already registered",
+))
+
+
+def is_benign(line: str) -> bool:
+    return any(p.search(line) for p in BENIGN)
+
+
+@contextlib.contextmanager
+def filtered_stderr():
+    """Captures file descriptor 2 (C++ and Python alike) and writes back every
+    line that :func:`is_benign` does not recognise."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            text = captured.read().decode("utf-8", errors="replace")
+            kept = [line for line in text.splitlines(keepends=True) if not is_benign(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+def import_tensorflow():
+    """``import tensorflow`` (and its device probe) with the benign start-up
+    lines removed; a no-op when TensorFlow is already imported."""
+    verbose = (os.environ.get("HEP2REPRO_TF_LOGS") == "1"
+               or os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # INFO notices once logging is up
+    if "tensorflow" in sys.modules or verbose:
+        import tensorflow as tf
+        return tf
+    with filtered_stderr():
+        import tensorflow as tf
+        tf.config.list_physical_devices()
+    return tf
