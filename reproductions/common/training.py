@@ -315,6 +315,23 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
 
 
 def predict_proba(model: keras.Model, split: data_lib.ArraySplit, batch_size: int):
-    """Model outputs on ``split`` (a list for multi-output models)."""
-    ds = tf.data.Dataset.from_tensor_slices(split.images).batch(batch_size)
-    return model.predict(ds, verbose=0)
+    """Model outputs on ``split`` (a list for multi-output models).
+
+    The last batch is padded to ``batch_size`` (and the padding's outputs
+    dropped), so the prediction function sees one input shape: a short last
+    batch would trace it a second time for every model, and TensorFlow warns
+    about "retracing" once a few models have been evaluated in one process."""
+    images = np.asarray(split.images)
+    n = len(images)
+    if n == 0:
+        raise ValueError("predict_proba on an empty split")
+    pad = -n % batch_size
+    if pad:
+        images = np.concatenate([images, np.repeat(images[-1:], pad, axis=0)])
+    ds = tf.data.Dataset.from_tensor_slices(images).batch(batch_size, drop_remainder=True)
+    outputs = model.predict(ds, verbose=0)
+    if isinstance(outputs, (list, tuple)):
+        return type(outputs)(o[:n] for o in outputs)
+    if isinstance(outputs, dict):
+        return {k: o[:n] for k, o in outputs.items()}
+    return outputs[:n]

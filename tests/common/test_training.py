@@ -184,3 +184,25 @@ def test_stop_reason_says_what_ended_the_run():
         "(of at most 50)")
     assert training.stop_reason(50, 50, 48, 5) == "epoch cap: 50 epochs (best epoch 49)"
     assert training.stop_reason(3, 3, 2, None) == "epoch cap: 3 epochs (best epoch 3)"
+
+
+@pytest.mark.parametrize("n", [1, 7, 16, 21])
+def test_predict_proba_pads_the_last_batch_and_traces_once(n):
+    import keras
+
+    from reproductions.common import data as data_lib, training
+
+    rng = np.random.default_rng(n)
+    images = rng.random((n, 6, 6, 1), dtype=np.float32)
+    split = data_lib.ArraySplit(images, np.zeros(n, np.int64), np.arange(n).astype(str),
+                                ("a", "b", "c"))
+    inputs = keras.Input((6, 6, 1))
+    x = keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, [x, 2 * x])  # a multi-output model
+    outputs = training.predict_proba(model, split, batch_size=8)
+    expected = model(images, training=False)
+    assert isinstance(outputs, list) and len(outputs) == 2
+    for got, want in zip(outputs, expected):
+        assert got.shape == (n, 3)
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-6)
+    assert model.predict_function.experimental_get_tracing_count() == 1
