@@ -33,7 +33,7 @@ class Profile:
       subset: maximum number of examples per split (``None``: all).
       patience: early stopping -- a run ends after that many epochs without
         a lower validation loss (``None``: it runs its ``epochs``, which are
-        then the cap otherwise).
+        then the cap otherwise); a mapping gives it per row, like ``epochs``.
       reductions: every departure from the paper's protocol, in words.
       extra: paper-specific settings.
     """
@@ -46,7 +46,7 @@ class Profile:
     seeds: tuple[int, ...] = (0,)
     multi_seed_rows: tuple[str, ...] = ()
     subset: Mapping[str, int | None] = dataclasses.field(default_factory=dict)
-    patience: int | None = None
+    patience: int | Mapping[str, int] | None = None
     reductions: tuple[str, ...] = ()
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -56,6 +56,15 @@ class Profile:
         if "*" in self.epochs:
             return int(self.epochs["*"])
         raise KeyError(f"profile {self.name!r} gives no epochs for row {row!r}")
+
+    def patience_for(self, row: str) -> int | None:
+        if self.patience is None or isinstance(self.patience, int):
+            return self.patience
+        if row in self.patience:
+            return int(self.patience[row])
+        if "*" in self.patience:
+            return int(self.patience["*"])
+        raise KeyError(f"profile {self.name!r} gives no patience for row {row!r}")
 
     def seeds_for(self, row: str) -> tuple[int, ...]:
         return self.seeds if row in self.multi_seed_rows else self.seeds[:1]

@@ -1,5 +1,6 @@
 """Profiles as data: selection, command-line overrides, per-row epochs and seeds."""
 import argparse
+import dataclasses
 
 import pytest
 
@@ -73,3 +74,13 @@ def test_seeds_for_multi_seed_rows_only():
 def test_to_json_is_plain_data():
     data = PROFILES["smoke"].to_json()
     assert data["name"] == "smoke" and data["epochs"] == {"*": 1, "big": 3}
+
+
+def test_patience_for_takes_an_int_or_a_per_row_mapping():
+    base = PROFILES["cpu"]
+    assert dataclasses.replace(base, patience=None).patience_for("big") is None
+    assert dataclasses.replace(base, patience=4).patience_for("anything") == 4
+    per_row = dataclasses.replace(base, patience={"big": 15, "*": 5})
+    assert per_row.patience_for("big") == 15 and per_row.patience_for("small") == 5
+    with pytest.raises(KeyError, match="small"):
+        dataclasses.replace(base, patience={"big": 15}).patience_for("small")
