@@ -98,13 +98,6 @@ Fig. 5 (the network), Table 1 (the steps of the loop) and Fig. 7 are not in the 
 """
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--no-export", action="store_true",
-                        help="do not save the initial-learning network and the first seed's "
-                        "IN-AL network at the headline budget as .keras files (the start "
-                        "of `query`/`update`)")
-
-
 def load(ctx) -> None:
     from reproductions.active_transfer import data
 
@@ -358,7 +351,7 @@ def draw(ctx) -> None:
 
 REPRODUCTION = experiment.Reproduction(
     PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, extra_jobs=extra_jobs,
-    figures=draw, sections=sections, add_arguments=add_arguments)
+    figures=draw, sections=sections)
 
 
 def main(argv=None) -> int:

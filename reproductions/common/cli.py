@@ -65,6 +65,10 @@ def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profil
                         help="replace results of another profile/dataset in --output-dir")
     parser.add_argument("--no-tensorboard", action="store_true",
                         help="do not write TensorBoard logs")
+    parser.add_argument("--no-export", action="store_true",
+                        help="do not save trained models as .keras files (each row's "
+                        "<work-dir>/<row>-seed<seed>/inference.keras, which python -m "
+                        "reproductions.predict loads, and the paper's own exports)")
     parser.add_argument("--strategy", default="default",
                         choices=["default", "mirrored", "multiworker"],
                         help="tf.distribute strategy: default (one device), mirrored (every "

@@ -196,7 +196,7 @@ def run_gao(ctx, job: Job) -> dict:
         build=lambda: models.GaoCNN(input_shape=(size, size, 1),
                                     classes=len(split.train.class_names)),
         compile=lambda model: protocol.compile_classifier(model, _eager(ctx)))
-    if not job.variant and job.seed == ctx.profile.seeds[0]:
+    if not job.variant and job.seed == ctx.profile.seeds[0] and not ctx.args.no_export:
         _save_inference_model(ctx, job, fitted.model, size, split.train.class_names)
     return fitted.record(scores(job, fitted.metrics))
 
@@ -326,11 +326,12 @@ def run_dcae(ctx, job: Job) -> dict:
                          "labels": latent["test"].labels.tolist(),
                          "split": "test", "features": "Conv5 (standardised, PCA to "
                          f"{min(protocol.TSNE_PCA_DIMS, *latent['test'].images.shape)})"}
-        import keras  # the assembled classifier: image -> Conv5 features -> the ANN
-        _save_inference_model(
-            ctx, job, keras.Model(encoder.input, fitted.model(encoder.output),
-                                  name="dcae_classifier"),
-            ctx.profile.image_size, split.train.class_names)
+        if not ctx.args.no_export:
+            import keras  # the assembled classifier: image -> Conv5 features -> the ANN
+            _save_inference_model(
+                ctx, job, keras.Model(encoder.input, fitted.model(encoder.output),
+                                      name="dcae_classifier"),
+                ctx.profile.image_size, split.train.class_names)
     dead = float((latent["whole_train"].images.max(axis=0) <= 0).mean())
     return fitted.record(
         values, encoder_parameters=encoder.count_params(),

@@ -86,14 +86,6 @@ whose Inception 3a/3b widths Table 1's blocks 1-1/1-2 copy, and is documented in
 """
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--no-export", action="store_true",
-                        help="do not save the summed-prediction DRI model "
-                        "(<work-dir>/dri-seed<seed>/dri_sum.keras) nor each row's "
-                        "inference model (<work-dir>/<row>-seed<seed>/inference.keras, "
-                        "for python -m reproductions.predict)")
-
-
 BLOCKS = "blocks"  # the variant trained on the specimen-block split
 
 
@@ -231,7 +223,7 @@ def draw(ctx) -> None:
 REPRODUCTION = experiment.Reproduction(
     PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, figures=draw,
     extra_jobs=extra_jobs,
-    sections=sections, throughput_rows=("dri",), add_arguments=add_arguments)
+    sections=sections, throughput_rows=("dri",))
 main = REPRODUCTION.main
 
 

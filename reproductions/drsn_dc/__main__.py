@@ -123,7 +123,7 @@ def run_one(ctx, job: Job) -> dict:
         stored = {"table2": {job.row: values}}
         if job.seed == profile.seeds[0] and job.row in models.ABLATION:
             stored["ablation"] = {job.row: values}
-    if job.seed == profile.seeds[0] and not job.variant:
+    if job.seed == profile.seeds[0] and not job.variant and not ctx.args.no_export:
         import layers as L
 
         from reproductions.common import export

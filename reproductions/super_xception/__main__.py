@@ -159,7 +159,7 @@ def run_one(ctx, job: Job) -> dict:
     if job.row == "super_xception" and first and not job.variant:
         figures.super_resolution_examples(fitted.model, split["test"],
                                           ctx.output_dir / "sr_examples.png")
-    if first:
+    if first and not ctx.args.no_export:
         _save_inference_model(ctx, job, fitted.model, split["train"].class_names, low, ln)
     return fitted.record(values)
 

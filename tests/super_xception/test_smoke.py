@@ -60,6 +60,18 @@ def test_smoke_run_writes_results_readme_and_figures(smoke_run):
         assert f"]({name})" in readme
     for run_dir in ("deep_cnn-seed0", "super_xception-seed0", "super_xception-no_ln-seed0"):
         assert (smoke_run["work"] / run_dir / "done.json").exists()
+    # the first seed of every row leaves a model for python -m reproductions.predict
+    for run_dir in ("deep_cnn-seed0", "super_xception-seed0"):
+        assert (smoke_run["work"] / run_dir / "inference.keras").stat().st_size > 10_000
+
+
+def test_no_export_saves_no_model(smoke_dirs, tmp_path):
+    argv = smoke_argv({**smoke_dirs, "output": tmp_path / "out", "work": tmp_path / "work"})
+    argv[argv.index("deep_cnn,super_xception")] = "deep_cnn"
+    status, stdout, _ = run_main(argv + ["--no-export"])
+    assert status == 0, stdout
+    assert (tmp_path / "work" / "deep_cnn-seed0" / "done.json").exists()
+    assert not list((tmp_path / "work").rglob("*.keras"))
 
 
 def test_same_command_again_trains_nothing(smoke_run, monkeypatch):
