@@ -255,11 +255,14 @@ def _applications(constructor, default_name, doc):
                 input_tensor=None):
         builders.check_weights(weights)
         builders.check_pooling(pooling)
-        _, x = builders.model_inputs(input_tensor, input_shape, "image")
-        model = constructor(include_top=include_top, weights=None, input_tensor=x,
-                            input_shape=tuple(x.shape[1:]), pooling=pooling,
-                            classes=classes, classifier_activation=classifier_activation,
-                            name=name)
+        inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
+        app = constructor(include_top=include_top, weights=None, input_tensor=x,
+                          input_shape=tuple(x.shape[1:]), pooling=pooling,
+                          classes=classes, classifier_activation=classifier_activation,
+                          name=name)
+        # the same layers, with our input structure: keras.applications makes its
+        # inputs a one-element list, and Keras warns when it is called on a tensor
+        model = keras.Model(inputs, app.output, name=name)
         return builders.load_weights(model, weights, exact=include_top)
     builder.__name__ = builder.__qualname__ = default_name
     builder.__doc__ = doc

@@ -256,3 +256,16 @@ def test_bad_arguments():
         models.DRSNDC(input_shape=(SIDE, SIDE, C), dilated=False)
     with pytest.raises(KeyError, match="unknown model"):
         models.build("resnet101")
+
+
+@pytest.mark.parametrize("builder", ["ResNet50", "VGG19"])
+def test_applications_take_a_plain_tensor_without_a_structure_warning(builder):
+    import warnings
+
+    import numpy as np
+
+    model = getattr(models, builder)(input_shape=(32, 32, 1), classes=6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "The structure of `inputs` doesn't match"
+        out = model(np.zeros((2, 32, 32, 1), "float32"))
+    assert out.shape == (2, 6)
