@@ -131,7 +131,10 @@ def main(argv=None) -> int:
              "|---:|---:|---:|---:|---:|"]
     lines += [f"| {p['iteration']} | {p['loss']:.4f} | {p['val_loss']:.4f} | "
               f"{p['val_mca']:.2f} | {p['val_aca']:.2f} |" for p in rows]
-    lines += ["", f"Best validation loss at epoch {outcome.best_epoch}.", "",
+    best = rows[outcome.best_epoch]["iteration"] if outcome.best_epoch is not None else "—"
+    lines += ["", f"Lowest validation loss at iteration {best}. A run interrupted by the end "
+              "of a session resumes from its last point, so the points may come from "
+              "several commits of the same code; the commit below is the last one.", "",
               f"- Code: commit {prov['commit'][:10]}{'+dirty' if prov['dirty'] else ''}",
               f"- Hardware: {prov['hardware']['cpu']} × {prov['hardware']['cpu_count']}",
               f"- Packages: {json.dumps(prov['packages'])}",
