@@ -240,6 +240,17 @@ def read_history(csv_path: Path) -> dict:
     return history
 
 
+def load_best_weights(model: keras.Model, path: Path) -> None:
+    """``model.load_weights(path)``, for evaluation: the file also holds the
+    optimiser's state at that epoch, which a freshly compiled model (a finished
+    run loaded again) has not built yet; Keras then skips it with a warning
+    that says nothing about the weights, which load in full."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model.load_weights(path)
+
+
 def train(model: keras.Model, train_split: data_lib.ArraySplit,
           val_split: data_lib.ArraySplit, *, run_dir: Path, epochs: int, batch_size: int,
           seed: int, augment: Callable | None = None, repeats=None,
@@ -264,7 +275,7 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
     best_path = run_dir / "best.weights.h5"
     done_path = run_dir / "done.json"
     if done_path.exists() and best_path.exists():
-        model.load_weights(best_path)
+        load_best_weights(model, best_path)
         done = json.loads(done_path.read_text())
         return TrainOutcome(read_history(run_dir / "history.csv"), done["best_epoch"],
                             done["epochs"], 0.0, done["train_images_per_s"],
@@ -299,7 +310,7 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
     # fit of the same model object would start there
     model._initial_epoch = None
     if best_path.exists():
-        model.load_weights(best_path)
+        load_best_weights(model, best_path)
     history = read_history(run_dir / "history.csv")
     epochs_run = len(next(iter(history.values()), []))
     outcome = TrainOutcome(history, best.best_epoch, epochs_run,

@@ -106,7 +106,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(killed, reference):
     assert not (run_dir / "backup").exists()
 
 
-@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
+@pytest.mark.filterwarnings("error:Skipping variable loading for optimizer")
 def test_finished_run_is_not_trained_again(reference):
     run_dir, weights, outcome = reference
     history_csv = (run_dir / "history.csv").read_text()
