@@ -1,5 +1,5 @@
 """Every notebook's code cells run top to bottom without error, on the
-embedded synthetic data; outputs are stripped."""
+embedded synthetic data; every paper has a walkthrough; outputs are stripped."""
 import json
 import tempfile
 from pathlib import Path
@@ -48,6 +48,8 @@ def test_notebook_is_stripped_and_configurable(path):
         f"{path.name} must read {DATA_VARIABLE} and {SECONDS_VARIABLE} (the tests set them)")
 
 
+def test_every_paper_has_a_walkthrough():
+    from reproductions.common.paper import PAPERS
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS
+    missing = [p for p in PAPERS if not (ROOT / "notebooks" / f"{p}_walkthrough.ipynb").exists()]
+    assert not missing, f"no notebooks/<paper>_walkthrough.ipynb for {missing}"
