@@ -187,6 +187,8 @@ def setup(spec: Reproduction, argv) -> Context:
         spec.add_arguments(parser)
     args = parser.parse_args(argv)
     provenance.git_commit()  # pin the code version this process runs
+    import matplotlib
+    matplotlib.use("Agg")  # figures go to files; no window, whatever the desktop
     tf_runtime.import_tensorflow()  # after --help; without the CPU-only start-up noise
     from reproductions.common import data as data_lib
     profile = cli.resolve_profile(args, profiles)

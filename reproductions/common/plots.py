@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import matplotlib
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402
-import numpy as np  # noqa: E402
+# No backend is chosen here: the commands choose Agg (experiment.setup) and
+# a notebook keeps its inline backend. Figures are only ever saved to files.
 
 
 def _epoch_line(ax, values, **kwargs) -> None:
