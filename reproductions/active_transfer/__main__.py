@@ -156,6 +156,7 @@ def source_fit(ctx, seed: int):
                 wavelet=extra["wavelet"], bn_momentum=extra["bn_momentum"],
                 name="initial_learning"),
             compile=_compile(ctx), samples_per_epoch=extra["source_samples_per_epoch"],
+            bn_recalibration_images=extra.get("bn_recalibration_images"),
             **data.rotation_set(splits["train"], extra["rotation_copies"]))
     return ctx.state["fitted", seed]
 
@@ -231,7 +232,9 @@ def run_case(ctx, job: Job) -> dict:
                               run_dir=run_dir, epochs=profile.epochs_for(job.row),
                               batch_size=profile.batch_size, seed=job.seed,
                               early_stopping_patience=profile.patience, verbose=ctx.verbose,
-                              tensorboard=not ctx.args.no_tensorboard)
+                              tensorboard=not ctx.args.no_tensorboard,
+                              bn_recalibration_images=profile.extra.get(
+                                  "bn_recalibration_images"))
 
     def predict(model, indices):
         return training.predict_proba(model, data.take(pool, indices), profile.batch_size)
