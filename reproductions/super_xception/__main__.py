@@ -1,8 +1,9 @@
 """python -m reproductions.super_xception — Table 1 of the Super-Xception paper.
 
-With no arguments: the smoke profile on the real BioImLab chromosomes when
-../shared/data/bioimlab_chromosomes exists, otherwise on the embedded
-synthetic chromosomes (a few minutes on 2 CPU cores, marked "synthetic").
+With no arguments: the demo profile -- every network of Table 1 trained for a
+few epochs on 600 chromosomes, about 5 minutes on 2 CPU cores -- on the
+embedded synthetic chromosomes (marked "synthetic"), or on the real BioImLab
+chromosomes when ../shared/data/bioimlab_chromosomes exists.
 ``--manual-dir <BioImLab folder> --profile cpu`` reproduces the table on the
 real data; ``--profile paper`` is the exact protocol (needs a GPU).
 """
