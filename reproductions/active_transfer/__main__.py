@@ -166,15 +166,12 @@ def _percent(m: dict) -> dict:
 
 
 def _save_inference_model(ctx, model, class_names, folder) -> None:
-    """``folder/inference.keras`` for ``python -m reproductions.predict``
-    (raw image -> ``data.preprocess_image`` as a layer -> ``model``)."""
+    """``folder/inference.keras``: raw image -> ``data.preprocess_image`` as a
+    layer -> ``model``."""
     import layers as L
-
-    from reproductions.common import export
-    path = export.save_inference_model(
-        model, L.PerImageMinMaxResize(ctx.profile.image_size, method="bicubic", clip=True),
-        class_names, folder / export.FILE_NAME)
-    ctx.log(f"saved the inference model (raw image -> probabilities) to {path}")
+    ctx.save_inference_model(
+        folder, model, L.PerImageMinMaxResize(ctx.profile.image_size, method="bicubic",
+                                              clip=True), class_names)
 
 
 def run_initial(ctx, job: Job) -> dict:

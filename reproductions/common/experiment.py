@@ -99,6 +99,19 @@ class Context:
     def log(self, message: str) -> None:
         log(message)
 
+    def save_inference_model(self, folder: Path, classifier, preprocess, class_names, *,
+                             heads: int = 1, note: str = "") -> Path | None:
+        """``folder/inference.keras`` for ``python -m reproductions.predict``
+        (:func:`reproductions.common.export.save_inference_model`), logged with
+        ``note`` appended; nothing with ``--no-export``."""
+        if self.args.no_export:
+            return None
+        from reproductions.common import export
+        path = export.save_inference_model(classifier, preprocess, class_names,
+                                           Path(folder) / export.FILE_NAME, heads=heads)
+        self.log(f"saved the inference model (raw image -> probabilities) to {path}{note}")
+        return path
+
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)

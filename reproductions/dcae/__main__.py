@@ -196,21 +196,18 @@ def run_gao(ctx, job: Job) -> dict:
         build=lambda: models.GaoCNN(input_shape=(size, size, 1),
                                     classes=len(split.train.class_names)),
         compile=lambda model: protocol.compile_classifier(model, _eager(ctx)))
-    if not job.variant and job.seed == ctx.profile.seeds[0] and not ctx.args.no_export:
+    if not job.variant and job.seed == ctx.profile.seeds[0]:
         _save_inference_model(ctx, job, fitted.model, size, split.train.class_names)
     return fitted.record(scores(job, fitted.metrics))
 
 
 def _save_inference_model(ctx, job: Job, classifier, size: int, class_names) -> None:
-    """``<run dir>/inference.keras`` for ``python -m reproductions.predict``:
-    raw image -> ``data.make_preprocess(size)`` as a layer -> ``classifier``."""
+    """``<run dir>/inference.keras``: raw image -> ``data.make_preprocess(size)``
+    as a layer -> ``classifier``."""
     import layers as L
-
-    from reproductions.common import export
-    path = export.save_inference_model(
-        classifier, L.PerImageMinMaxResize(size, pad_to_square=True, antialias=True),
-        class_names, ctx.run_dir(job) / export.FILE_NAME)
-    ctx.log(f"saved the inference model (raw image -> probabilities) to {path}")
+    ctx.save_inference_model(
+        ctx.run_dir(job), classifier,
+        L.PerImageMinMaxResize(size, pad_to_square=True, antialias=True), class_names)
 
 
 def predict(model, images, batch_size: int):

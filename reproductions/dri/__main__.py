@@ -169,14 +169,11 @@ def run_one(ctx, job: Job) -> dict:
         if first and extra.get("block_split"):
             values["sensitivity"] = {"dri_cells": {"mca": pct(m["mca"]), "aca": pct(m["aca"])}}
     record_extra = {}
-    if first and not job.variant and not ctx.args.no_export:
+    if first and not job.variant:
         import layers as L
-
-        from reproductions.common import export
-        path = export.save_inference_model(
-            models.inference_model(fitted.model), L.PerImageMinMaxResize(profile.image_size),
-            class_names, ctx.run_dir(job) / export.FILE_NAME, heads=len(models.HEADS))
-        ctx.log(f"saved the inference model (raw image -> probabilities) to {path}")
+        ctx.save_inference_model(
+            ctx.run_dir(job), models.inference_model(fitted.model),
+            L.PerImageMinMaxResize(profile.image_size), class_names, heads=len(models.HEADS))
     if job.row == "dri" and first and not job.variant:
         if not ctx.args.no_export:
             path = models.export_inference_model(fitted.model,

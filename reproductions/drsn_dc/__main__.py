@@ -123,14 +123,11 @@ def run_one(ctx, job: Job) -> dict:
         stored = {"table2": {job.row: values}}
         if job.seed == profile.seeds[0] and job.row in models.ABLATION:
             stored["ablation"] = {job.row: values}
-    if job.seed == profile.seeds[0] and not job.variant and not ctx.args.no_export:
+    if job.seed == profile.seeds[0] and not job.variant:
         import layers as L
-
-        from reproductions.common import export
-        path = export.save_inference_model(  # the preprocessing of dri.data.load_splits
-            fitted.model, L.PerImageMinMaxResize(profile.image_size),
-            split["train"].class_names, ctx.run_dir(job) / export.FILE_NAME)
-        ctx.log(f"saved the inference model (raw image -> probabilities) to {path}")
+        ctx.save_inference_model(  # the preprocessing of dri.data.load_splits
+            ctx.run_dir(job), fitted.model, L.PerImageMinMaxResize(profile.image_size),
+            split["train"].class_names)
     return fitted.record(stored, model=name, classes=classes)
 
 

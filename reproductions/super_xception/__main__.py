@@ -160,7 +160,7 @@ def run_one(ctx, job: Job) -> dict:
     if job.row == "super_xception" and first and not job.variant:
         figures.super_resolution_examples(fitted.model, split["test"],
                                           ctx.output_dir / "sr_examples.png")
-    if first and not ctx.args.no_export:
+    if first:
         _save_inference_model(ctx, job, fitted.model, split["train"].class_names, low, ln)
     return fitted.record(values)
 
@@ -173,13 +173,10 @@ def _save_inference_model(ctx, job: Job, model, class_names, low_res: int, ln: b
     another scale at prediction time (the ablation's model, without it,
     matches its training exactly)."""
     import layers as L
-
-    from reproductions.common import export
-    path = export.save_inference_model(model, L.CropPadDownsample(low_res), class_names,
-                                       ctx.run_dir(job) / export.FILE_NAME)
-    ctx.log(f"saved the inference model (raw image -> probabilities) to {path}"
-            + ("; it pads each chromosome to its own square, not to the karyotype's "
-               "longest (length normalisation, used in training)" if ln else ""))
+    ctx.save_inference_model(
+        ctx.run_dir(job), model, L.CropPadDownsample(low_res), class_names,
+        note=("; it pads each chromosome to its own square, not to the karyotype's longest "
+              "(length normalisation, used in training)" if ln else ""))
 
 
 def draw(ctx) -> None:
