@@ -63,6 +63,10 @@ def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profil
     parser.add_argument("--image-size", type=int, help="override the profile's input size")
     parser.add_argument("--force", action="store_true",
                         help="replace results of another profile/dataset in --output-dir")
+    parser.add_argument("--report-only", action="store_true",
+                        help="train nothing: rewrite the README, tables and figures in "
+                        "--output-dir from the runs already stored there (e.g. after "
+                        "updating the code's notes)")
     parser.add_argument("--no-tensorboard", action="store_true",
                         help="do not write TensorBoard logs")
     parser.add_argument("--no-export", action="store_true",

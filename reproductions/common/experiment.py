@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from reproductions.common import cli, provenance, results, tf_runtime
+from reproductions.common.errors import UserError
 from reproductions.common.paper import PaperSpec
 from reproductions.common.profiles import Profile
 
@@ -174,6 +175,14 @@ class Reproduction:
 @cli.entry_point
 def _main(spec: Reproduction, argv) -> int:
     ctx = setup(spec, argv)
+    if ctx.args.report_only:
+        if not ctx.store.runs:
+            raise UserError(f"--report-only: no runs stored in {ctx.store.path}; run the "
+                            "command without --report-only first (or pass the "
+                            "--output-dir and --profile the runs were made with).")
+        ctx.log(f"--report-only: {len(ctx.store.runs)} stored runs, nothing trained")
+        finish(ctx, spec)
+        return 0
     if spec.load is not None:
         ctx.log("loading and preprocessing the splits")
         spec.load(ctx)

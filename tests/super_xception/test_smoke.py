@@ -88,3 +88,33 @@ def test_same_command_again_trains_nothing(smoke_run, monkeypatch):
     assert "run 1/" not in stdout
     assert (smoke_run["output"] / "results.json").read_text() == before
     assert seconds < smoke_run["seconds"]
+
+
+def test_report_only_rewrites_readme_and_trains_nothing(smoke_run, monkeypatch):
+    from reproductions.common import training
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("--report-only trained a network")
+
+    monkeypatch.setattr(training, "train", no_training)
+    before = (smoke_run["output"] / "results.json").read_text()
+    readme = smoke_run["output"] / "README.md"
+    expected = readme.read_text()
+    readme.unlink()
+    (smoke_run["output"] / "training_curves.png").unlink()
+    status, stdout, _ = run_main(smoke_argv(smoke_run) + ["--report-only"])
+    assert status == 0, stdout
+    assert "3 stored runs, nothing trained" in stdout and "run 1/" not in stdout
+    assert readme.read_text() == expected
+    assert (smoke_run["output"] / "training_curves.png").stat().st_size > 5000
+    assert (smoke_run["output"] / "results.json").read_text() == before
+
+
+def test_report_only_without_stored_runs_says_what_to_do(smoke_dirs, tmp_path, capsys):
+    argv = smoke_argv({**smoke_dirs, "output": tmp_path / "out", "work": tmp_path / "work"})
+    status, _, _ = run_main(argv + ["--report-only"])
+    assert status != 0
+    err = capsys.readouterr().err
+    assert "no runs stored" in err and "without --report-only" in err
+    assert not (tmp_path / "out" / "README.md").exists()
+    assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())
