@@ -49,8 +49,20 @@ from reproductions.dri.paper import ROTATION_COPIES as PAPER_COPIES
 # 83.9 / 87.1 / 91.4 / 85.0 / 89.1 / 91.7 / 92.5 / 90.1 % at 500 ... 5,000
 # iterations: a plateau of 89-92 % (±3 from one point to the next) from 2,500 on,
 # validation loss still drifting down (0.44 at 2,500 and 4,000, 0.34 at 4,500). So
-# 4,000 iterations are past the point where the curve flattens; the compressed
-# decay then anneals within the plateau instead of cutting the rise short.
+# 4,000 iterations are past the point where the curve flattens.
+#
+# Learning rate (measured, second cpu schedule). The first cpu table compressed
+# the paper's 29 decays by 0.79 into the 4,000 iterations (a decay every 138
+# iterations, "budgeted training"). Its four seed-0 runs (Shallow Inception, SRI,
+# Inception, DRI) all ended on a flat training loss of 0.52-0.60 and a validation
+# loss of 0.47-0.54, with the best epoch at or near the last: the rate was below
+# 1e-4 after 1,400 iterations, so the last two thirds of each run barely moved
+# the weights. The constant 1e-3 of the learning curve took the same DRI (seed 0)
+# to a training loss of 0.37 and a validation loss of 0.44 at 4,000 iterations
+# (0.34 at 4,500). So the cpu profile now runs the first 4,000 iterations of the
+# paper's own schedule: 1e-3 throughout, its first decay being at 10,000. (Test
+# accuracies were not used for this choice; the first table is kept in
+# results/dri/compressed_schedule/ with its provenance.)
 CPU_ITERATIONS = 4_000
 CPU_EVAL_EVERY = 500  # iterations per epoch (one validation pass)
 MULTI_SEED_ROWS = ("inception", "dri")
@@ -68,8 +80,8 @@ PROFILES = {
                "base_lr": 1e-3, "bn_momentum": 0.9, "run_eagerly": True}),
     "cpu": Profile(
         name="cpu",
-        description="the paper's schedule compressed into 4,000 iterations per network "
-                    "(budgeted training), early stopping on the validation loss; about "
+        description="the first 4,000 iterations of the paper's schedule per network "
+                    "(learning rate 1e-3), early stopping on the validation loss; about "
                     "10 CPU-hours for the tables",
         image_size=76, batch_size=24, epochs={"*": CPU_ITERATIONS // CPU_EVAL_EVERY},
         patience=3, seeds=(0, 1, 2), multi_seed_rows=MULTI_SEED_ROWS,
@@ -78,9 +90,10 @@ PROFILES = {
             "drawn without replacement from the 192,540-image rotation set in epochs of "
             f"{CPU_EVAL_EVERY} iterations (12,000 images): what fits about 10 CPU-hours "
             "for the 9 networks (arithmetic in reproductions/dri/profiles.py)",
-            "budgeted training: the paper's step schedule (29 decays by 0.79 over the run, "
-            "our reading) compressed linearly into the run, i.e. a decay every "
-            f"{round(CPU_ITERATIONS / 29)} iterations, ending at the same 1.1e-6",
+            "learning rate 0.001 throughout: the first 1.4 % of the paper's schedule, "
+            "whose first 0.79 step comes at 10,000 iterations (our reading). The paper's 29 decays compressed into the run starved it "
+            "(rate below 1e-4 after 1,400 iterations; measurement in "
+            "reproductions/dri/profiles.py, first table in results/dri/compressed_schedule/)",
             "early stopping: a run ends when the validation loss has not improved for 3 "
             "epochs (1,500 iterations); the weights of the lowest validation loss are "
             "tested (the paper does not say how it chose its model)",
@@ -93,7 +106,7 @@ PROFILES = {
             "a sensitivity row not in the paper: DRI on the specimen-block split "
             "(i3a_task1/dri_blocks), seed 0"),
         extra={"copies": PAPER_COPIES, "samples_per_epoch": CPU_EVAL_EVERY * 24,
-               "steps_per_decay": None, "base_lr": 1e-3, "bn_momentum": 0.9,
+               "steps_per_decay": 10_000, "base_lr": 1e-3, "bn_momentum": 0.9,
                "block_split": True}),
     "quick": Profile(
         name="quick",

@@ -42,10 +42,12 @@ def test_cpu_profile_budget():
     assert profile.batch_size == 24
     assert iterations(profile) == 4_000  # at most: early stopping may end a run sooner
     assert profile.patience == 3 and profile.extra["samples_per_epoch"] == 500 * 24
-    # budgeted training: the paper's 29 decays compressed into the run
+    # the first 4,000 iterations of the paper's schedule: no decay inside the run
     from reproductions.dri import protocol
-    assert profile.extra["steps_per_decay"] is None
-    assert protocol.step_length(iterations(profile)) == 138
+    assert profile.extra["steps_per_decay"] == protocol.PAPER_STEP > iterations(profile)
+    schedule = protocol.learning_rate_schedule(profile.extra["steps_per_decay"])
+    assert float(schedule(iterations(profile) - 1)) == pytest.approx(1e-3)
+    assert float(schedule(protocol.PAPER_STEP)) == pytest.approx(0.79e-3)
     assert profile.seeds_for("dri") == profile.seeds_for("inception") == (0, 1, 2)
     assert profile.seeds_for("sri") == profile.seeds_for("shallow_inception") == (0,)
     assert profile.subset == {}  # every validation and test cell
