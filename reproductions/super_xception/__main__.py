@@ -60,6 +60,16 @@ NOTES = """## Reading of the paper (choices the text leaves open)
   with 78.8 % on validation, so length normalisation was not what held it back.
   The `quick` profile's 1-8-epoch numbers are not a reproduction and are not
   committed.
+- **Input size explains much of the gap to the paper.** The same command at 128 px
+  (`--image-size 128`, seed 0, `results/super_xception/input_size_128/`) gave the
+  Deep CNN 79.35 % (73.23 % at 72 px) and Xception 87.91 % (81.79 %): about 6 points
+  each, with nothing else changed. At 72 px the Deep CNN's six 2×2 poolings leave a
+  1×1 map (3×3 at the paper's 227 px), and Xception's exit flow a 3×3 one (7×7). The
+  Xception-family runs also overfit early: their validation loss is lowest at epoch
+  3-6 while training accuracy passes 95 %. The rest of the gap (straightened
+  chromosomes, 227 px, the paper's unspecified subset and possibly pre-trained
+  weights) cannot be measured here; the 72-px table stays the cpu result because a
+  128-px table would cost about three times its ~12 CPU-hours.
 - **Super-Xception vs Xception**: the paper's claim is a 0.56-point gain. Under
   *Other measurements*, `super_xception_minus_xception` gives the difference per
   seed (both networks of a seed see the same split, batches and augmentation) with
