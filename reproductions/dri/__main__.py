@@ -81,7 +81,7 @@ whose Inception 3a/3b widths Table 1's blocks 1-1/1-2 copy, and is documented in
   ~90.5 % of a plain CNN on a similar split: the rate fell below 1e-4 after 1,400
   iterations and every run ended on a flat training loss of 0.52-0.60, where the
   learning curve's constant 1e-3 reached 0.37. The schedule was changed on that
-  training and validation evidence, and every row was run again under it.
+  training and validation evidence, and every row is run again under it.
 - **DRI vs Inception**: the paper's claim is a 0.44-point MCA gain (Table 3(a)).
   Under *Other measurements*, `dri_minus_inception` gives the difference per seed
   (both networks of a seed see the same split, batches and rotations) with its

@@ -91,7 +91,8 @@ PROFILES = {
             f"{CPU_EVAL_EVERY} iterations (12,000 images): what fits about 10 CPU-hours "
             "for the 9 networks (arithmetic in reproductions/dri/profiles.py)",
             "learning rate 0.001 throughout: the first 1.4 % of the paper's schedule, "
-            "whose first 0.79 step comes at 10,000 iterations (our reading). The paper's 29 decays compressed into the run starved it "
+            "whose first 0.79 step comes at 10,000 iterations (our reading). The paper's "
+            "29 decays compressed into the run starved it "
             "(rate below 1e-4 after 1,400 iterations; measurement in "
             "reproductions/dri/profiles.py, first table in results/dri/compressed_schedule/)",
             "early stopping: a run ends when the validation loss has not improved for 3 "
