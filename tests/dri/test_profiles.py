@@ -40,8 +40,10 @@ def test_paper_profile_is_the_paper_protocol():
 def test_cpu_profile_budget():
     profile = PROFILES["cpu"]
     assert profile.batch_size == 24
-    assert iterations(profile) == 4_000  # at most: early stopping may end a run sooner
-    assert profile.patience == 3 and profile.extra["samples_per_epoch"] == 500 * 24
+    assert iterations(profile) == 4_000
+    # the whole budget: at a constant rate the validation loss is too noisy for a
+    # 3-epoch patience (measurement in reproductions/dri/profiles.py)
+    assert profile.patience_for("dri") is None and profile.extra["samples_per_epoch"] == 500 * 24
     # the first 4,000 iterations of the paper's schedule: no decay inside the run
     from reproductions.dri import protocol
     assert profile.extra["steps_per_decay"] == protocol.PAPER_STEP > iterations(profile)
