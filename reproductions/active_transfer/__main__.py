@@ -145,7 +145,8 @@ def _compile(ctx):
 def source_fit(ctx, seed: int):
     """The initial learning of ``seed`` (trained once, then read back from its
     checkpoint): :class:`reproductions.common.experiment.Fitted`."""
-    from reproductions.active_transfer import data, models
+    from reproductions.active_transfer import models
+    from reproductions.common import augment
 
     if ("fitted", seed) not in ctx.state:
         splits, extra, size = ctx.state["source"], ctx.profile.extra, ctx.profile.image_size
@@ -157,7 +158,7 @@ def source_fit(ctx, seed: int):
                 name="initial_learning"),
             compile=_compile(ctx), samples_per_epoch=extra["source_samples_per_epoch"],
             bn_recalibration_images=extra.get("bn_recalibration_images"),
-            **data.rotation_set(splits["train"], extra["rotation_copies"]))
+            **augment.rotation_set(splits["train"], extra["rotation_copies"]))
     return ctx.state["fitted", seed]
 
 

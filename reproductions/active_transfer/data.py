@@ -31,7 +31,6 @@ from __future__ import annotations
 import numpy as np
 
 from reproductions.active_transfer.active import round_half_up
-from reproductions.common import augment as augment_lib
 from reproductions.common import data as data_lib
 from reproductions.common.data import ArraySplit
 
@@ -87,14 +86,3 @@ def load_splits(builder, profile, *, train: str, validation_fraction: float,
             keep = data_lib.stratified_subset(splits[name].labels, size, VALIDATION_SEED)
             splits[name] = take(splits[name], keep)
     return splits
-
-
-def rotation_set(split: ArraySplit, copies: int) -> dict:
-    """``train`` keyword arguments for the rotation set: every training cell
-    in ``copies`` versions rotated ``360° / copies`` apart (18° for the
-    paper's 20), corners filled with 0 (the dark background after min-max
-    scaling)."""
-    per_class = [copies] * len(split.class_names)
-    return {"repeats": augment_lib.class_copies(split.labels, per_class),
-            "augment": augment_lib.rotation_variants(per_class, fill_mode="constant",
-                                                     fill_value=0.0)}

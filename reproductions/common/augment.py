@@ -86,3 +86,13 @@ def rotation_variants(copies: Sequence[int], **rotate_kwargs):
         return rotate(image, angle, **rotate_kwargs)
 
     return augment
+
+
+def rotation_set(split, copies: int) -> dict:
+    """:func:`reproductions.common.training.train` keyword arguments for the
+    rotation set of ``split`` (an ``ArraySplit``): every cell in ``copies``
+    versions rotated ``360° / copies`` apart (18° for 20 copies), corners
+    filled with 0 (the dark background of min-max scaled cells)."""
+    per_class = [copies] * len(split.class_names)
+    return {"repeats": class_copies(split.labels, per_class),
+            "augment": rotation_variants(per_class, fill_mode="constant", fill_value=0.0)}

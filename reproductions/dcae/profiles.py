@@ -7,6 +7,11 @@
 * ``latent_dim``: Conv5's maps, the feature vector the ANN reads (4096).
 * ``ae_learning_rate``: Adam's learning rate for the autoencoder.
 * ``gao_size``: input side of Gao et al.'s CNN (78 in their paper).
+* ``gao_rotations``: rotated versions of each training cell for Gao's CNN,
+  ``360° / gao_rotations`` apart, every version once per epoch. Gao et al.'s
+  augmentation as the DCAE paper credits it to them ("rotation in different
+  angles"); the step, 18° (×20), is the one Vununu et al.'s 2021 paper (same
+  first author, §3.1) gives "as proposed in" Gao et al. for SNPHEp-2.
 * ``feature_size``: side the cells are resized to for the texture and LBP
   features (64 ≈ the median SNPHEp-2 crop, so most cells are resized by less
   than 2× and the LBP radii 1-3 px measure texture at the imaged scale).
@@ -76,6 +81,7 @@ VALIDATION_FRACTION = 0.1
 FOLDS = (1, 2, 3, 4, 5)
 
 MULTI_SEED_ROWS = ("gao_cnn", "dcae_autoencoder", "dcae")
+GAO_ROTATIONS = 20  # 18° apart (see the module docstring)
 EPOCH_CAPS = {"dcae_autoencoder": 100, "*": 200}
 
 PROFILES = {
@@ -86,13 +92,14 @@ PROFILES = {
         reductions=("40 / 20 train / test cells (5 of the training cells, one per class, "
                     "for validation)",
                     "autoencoder at 32 px with 1/16 of Table I's maps (4, 8, 16, 32), "
-                    "latent 4096", "Gao's CNN at 42 px, features at 32 px",
+                    "latent 4096", "Gao's CNN at 42 px with 4 rotations (90° apart), "
+                    "features at 32 px",
                     "2 autoencoder epochs, 1 epoch for the classifiers",
                     "fold 1 only", "2 seeds for the DCAE rows only",
                     "eager execution (no graph tracing, which would take longer than the "
                     "few steps themselves)"),
         extra={"width": 1 / 16, "latent_dim": LATENT, "ae_learning_rate": 1e-3,
-               "gao_size": 42, "feature_size": 32, "folds": (1,),
+               "gao_size": 42, "gao_rotations": 4, "feature_size": 32, "folds": (1,),
                "validation_fraction": VALIDATION_FRACTION, "run_eagerly": True}),
     "cpu": Profile(
         name="cpu",
@@ -120,7 +127,8 @@ PROFILES = {
             "deterministic SVM rows (the paper reports single runs)",
             "the five official Split-50-k folds run for every row (first seed)"),
         extra={"width": 1 / 4, "latent_dim": LATENT, "ae_learning_rate": 1e-3,
-               "gao_size": GAO_INPUT_SIZE, "feature_size": 64, "folds": FOLDS,
+               "gao_size": GAO_INPUT_SIZE, "gao_rotations": GAO_ROTATIONS,
+               "feature_size": 64, "folds": FOLDS,
                "validation_fraction": VALIDATION_FRACTION}),
     "paper": Profile(
         name="paper",
@@ -138,6 +146,7 @@ PROFILES = {
             "3 seeds for the DCAE and Gao's CNN (the paper reports single runs)",
             "the five official Split-50-k folds run for every row (first seed)"),
         extra={"width": 1.0, "latent_dim": LATENT, "ae_learning_rate": 1e-4,
-               "gao_size": GAO_INPUT_SIZE, "feature_size": 64, "folds": FOLDS,
+               "gao_size": GAO_INPUT_SIZE, "gao_rotations": GAO_ROTATIONS,
+               "feature_size": 64, "folds": FOLDS,
                "validation_fraction": VALIDATION_FRACTION}),
 }

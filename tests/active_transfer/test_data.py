@@ -1,7 +1,5 @@
-"""Preprocessing, the validation cut and the rotation set of the initial
-learning."""
+"""Preprocessing and the validation cut of the initial learning."""
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from reproductions.active_transfer import data
@@ -40,16 +38,3 @@ def test_i3a_ap80_pool():
                       labels.astype(str), tuple("abcdef"))
     pool, validation = data.hold_out(full, 0.1)
     assert (len(pool), len(validation)) == (9_788, 1_088)
-
-
-@pytest.mark.parametrize("copies", [4, 20])
-def test_rotation_set(copies):
-    s = split(8, 2)
-    s.images = np.random.default_rng(1).random((8, 16, 16, 1), dtype=np.float32)
-    kwargs = data.rotation_set(s, copies)
-    assert kwargs["repeats"].tolist() == [copies] * 8
-    image = tf.constant(s.images[0])
-    unchanged = kwargs["augment"](image, tf.constant(1), tf.constant(0)).numpy()
-    np.testing.assert_array_equal(unchanged, s.images[0])
-    quarter = kwargs["augment"](image, tf.constant(1), tf.constant(copies // 4)).numpy()
-    np.testing.assert_allclose(quarter[..., 0], np.rot90(s.images[0, ..., 0]), atol=1e-5)

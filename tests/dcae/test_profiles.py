@@ -6,8 +6,8 @@ from reproductions.dcae.paper import PAPER
 from reproductions.dcae.profiles import PROFILES
 from tests.dcae.test_models import TABLE1
 
-KEYS = {"width", "latent_dim", "ae_learning_rate", "gao_size", "feature_size", "folds",
-        "validation_fraction"}
+KEYS = {"width", "latent_dim", "ae_learning_rate", "gao_size", "gao_rotations",
+        "feature_size", "folds", "validation_fraction"}
 
 
 @pytest.mark.parametrize("name", ["smoke", "cpu", "paper"])
@@ -45,3 +45,9 @@ def test_cpu_profile_budget():
     assert worst < 5.0
     assert cpu.seeds_for("dcae") == cpu.seeds_for("gao_cnn") == (0, 1, 2)
     assert cpu.patience == 10 and cpu.subset == {}
+
+
+@pytest.mark.parametrize("name", ["cpu", "paper"])
+def test_gao_cnn_trains_on_gao_s_rotation_set(name):
+    """18° apart, ×20: the step Vununu et al. (2021, §3.1) give as Gao et al.'s."""
+    assert PROFILES[name].extra["gao_rotations"] == 20
