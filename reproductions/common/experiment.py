@@ -208,6 +208,11 @@ def setup(spec: Reproduction, argv) -> Context:
     if spec.add_arguments is not None:
         spec.add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.report_only and args.force:
+        # --force would set the stored runs aside before the report found none
+        raise UserError("--report-only rewrites the report from the runs stored in "
+                        "--output-dir and never replaces them: drop --force (and pass the "
+                        "--profile the runs were made with).")
     provenance.git_commit()  # pin the code version this process runs
     import matplotlib
     matplotlib.use("Agg")  # figures go to files; no window, whatever the desktop

@@ -118,3 +118,14 @@ def test_report_only_without_stored_runs_says_what_to_do(smoke_dirs, tmp_path, c
     assert "no runs stored" in err and "without --report-only" in err
     assert not (tmp_path / "out" / "README.md").exists()
     assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())
+
+
+def test_report_only_with_force_is_refused_and_keeps_the_stored_runs(smoke_run, capsys):
+    """--force would set results.json aside (another profile's folder) and the
+    report would then find no runs: the combination is refused up front."""
+    before = (smoke_run["output"] / "results.json").read_text()
+    status, _, _ = run_main(smoke_argv(smoke_run) + ["--report-only", "--force"])
+    assert status != 0
+    assert "drop --force" in capsys.readouterr().err
+    assert (smoke_run["output"] / "results.json").read_text() == before
+    assert not list(smoke_run["output"].glob("*.bak"))
