@@ -90,6 +90,12 @@ The code states each choice where it is made: `reproductions/dcae/models.py` (Ta
   negative: the features carry the accuracy; large: the ANN does.
 - **Folds** answer how much the accuracy moves with the choice of cells; they train on
   half as many cells as the official split.
+- **Validation vs test**: SNPHEp-2's training and test cells come from different
+  specimens, but this copy has no specimen IDs, so the validation cells are cut from
+  the training cells and share their specimens. Validation accuracy is therefore
+  optimistic (Gao's CNN without rotations: about 82 % on validation, 65.58 % on test);
+  the gap measures how much a network learns of the specimens rather than the
+  patterns. Only the test split answers the paper's question.
 """
 
 
