@@ -70,6 +70,16 @@ NOTES = """## Reading of the paper (choices the text leaves open)
   chromosomes, 227 px, the paper's unspecified subset and possibly pre-trained
   weights) cannot be measured here; the 72-px table stays the cpu result because a
   128-px table would cost about three times its ~12 CPU-hours.
+- **Runs from several commits** (*Provenance*). The table was trained over several
+  sessions, and its runs come from commits 616fd9e to c92826e. One protocol holds for
+  all of them: a run only resumes in, or is stored beside, runs of the same protocol
+  fields and data (the work folder carries their hash; a stored results.json of
+  other settings is refused). The code between those commits changed builder
+  plumbing (parameter counts pinned by tests/test_builders.py), notes, the exported
+  inference model and report options, not the training. In particular, the three Xception seeds
+  come from 9fd0c4a, and Super-Xception seeds 1-2 from c92826e, one commit later
+  than seed 0 (9fd0c4a): `git diff 9fd0c4a c92826e` touches only these notes, the
+  inference-model export and `--report-only`.
 - **Super-Xception vs Xception**: the paper's claim is a 0.56-point gain. Under
   *Other measurements*, `super_xception_minus_xception` gives the difference per
   seed (both networks of a seed see the same split, batches and augmentation) with
