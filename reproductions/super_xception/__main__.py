@@ -77,9 +77,9 @@ NOTES = """## Reading of the paper (choices the text leaves open)
   other settings is refused). The code between those commits changed builder
   plumbing (parameter counts pinned by tests/test_builders.py), notes, the exported
   inference model and report options, not the training. In particular, the three Xception seeds
-  come from 9fd0c4a, and Super-Xception seeds 1-2 from c92826e, one commit later
-  than seed 0 (9fd0c4a): `git diff 9fd0c4a c92826e` touches only these notes, the
-  inference-model export and `--report-only`.
+  come from 9fd0c4a, like Super-Xception seed 0; Super-Xception seeds 1-2 come from
+  c92826e, and `git diff 9fd0c4a c92826e` touches only these notes, the
+  inference-model export and `--report-only` in the code they run.
 - **Super-Xception vs Xception**: the paper's claim is a 0.56-point gain. Under
   *Other measurements*, `super_xception_minus_xception` gives the difference per
   seed (both networks of a seed see the same split, batches and augmentation) with
