@@ -344,8 +344,10 @@ def _runs_markdown(runs: list[dict]) -> list[str]:
     if keras_runs:
         lines += ["", "### Runs", "",
                   "Epochs count from 1 (`best epoch` = the weights tested); `ended by`: "
-                  "early stopping on the validation loss or the epoch cap. The curve of "
-                  "every run is in `run_curves.png`.", "",
+                  "early stopping on the validation loss or the epoch cap; `wall time`: of "
+                  "the process that finished the run (a run resumed across sessions counts "
+                  "only its last one; 0 when its finished checkpoint was read back). The "
+                  "curve of every run is in `run_curves.png`.", "",
                   "| row | variant | seed | epochs | best epoch | ended by | wall time | "
                   "train images/s | commit |",
                   "|---|---|---:|---:|---:|---|---:|---:|---|"]
@@ -422,7 +424,8 @@ def write_readme(store: ResultsStore) -> Path:
         total = sum(r["wall_time_s"] for r in runs)
         lines += [f"- Code: commit(s) {', '.join(commits)}",
                   f"- Hardware: {'; '.join(hw)}",
-                  f"- Total training + evaluation wall time: {_fmt_seconds(total)}"]
+                  f"- Training wall time of the processes that finished the runs (an "
+                  f"interrupted run's earlier sessions not counted): {_fmt_seconds(total)}"]
         lines += _runs_markdown(runs)
     if data.get("extra"):
         lines += ["", "## Other measurements", ""]
