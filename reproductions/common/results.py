@@ -87,7 +87,7 @@ class ResultsStore:
             "paper": paper.key,
             "title": paper.title,
             "profile": profile.to_json(),
-            "datasets": datasets,
+            "datasets": json.loads(json.dumps(datasets)),  # a copy: facts are added to it
             "synthetic": synthetic,
             "user_data": user_data,
             "note": (SYNTHETIC_MARK if synthetic else USER_DATA_MARK if user_data else ""),
@@ -106,6 +106,11 @@ class ResultsStore:
                          == protocol_fields(self.data["profile"])):
                 self.data["runs"] = old.get("runs", [])
                 self.data["extra"] = old.get("extra", {})
+                # facts a stored run recorded about its data (e.g. the sizes of a
+                # split only one variant uses) stay, unless this run states them anew
+                for role, info in old.get("datasets", {}).items():
+                    if role in datasets:
+                        self.data["datasets"][role] = {**info, **datasets[role]}
             elif not force:
                 raise UserError(
                     f"{self.path} holds results of profile "

@@ -226,6 +226,17 @@ def test_reopening_with_the_same_profile_resumes_stored_runs(store):
     assert again.find_run("net", 0)["values"]["t1"]["net"]["aca"] == 90.0
 
 
+def test_reopening_keeps_what_stored_runs_recorded_about_their_data(store):
+    """A variant's split sizes, recorded when that variant ran, survive a rerun
+    that has nothing left to run for it (the DRI block split did not)."""
+    store.set_dataset_info("data", blocks={"used": {"train": 7}}, used={"train": 5})
+    again = results.ResultsStore(store.dir, PAPER, SMOKE, DATASETS, synthetic=True)
+    assert again.datasets["data"]["blocks"] == {"used": {"train": 7}}
+    again.set_dataset_info("data", used={"train": 6})  # a run states it anew: the new wins
+    assert json.loads(store.path.read_text())["datasets"]["data"]["used"] == {"train": 6}
+    assert again.datasets["data"]["name"] == DATASETS["data"]["name"]
+
+
 def test_reworded_profile_keeps_runs_and_takes_the_new_wording(store):
     reworded = dataclasses.replace(SMOKE, description="tiny run, reworded",
                                    reductions=("tiny images (8 px)",))
