@@ -346,7 +346,8 @@ def run_dcae(ctx, job: Job) -> dict:
         values, encoder_parameters=encoder.count_params(),
         latent_dim=int(latent["train"].images.shape[1]), dead_latent_fraction=dead,
         linear_probe={"metrics": probe.metrics, "hyperparameters": probe.hyperparameters,
-                      "fit_time_s": probe.fit_time_s}, **extra)
+                      "fit_time_s": probe.fit_time_s, "cv_accuracy": probe.cv_accuracy},
+        **extra)
 
 
 def run_one(ctx, job: Job) -> dict:

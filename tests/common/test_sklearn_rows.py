@@ -29,3 +29,14 @@ def test_fit_sklearn_chooses_by_cross_validation_and_records_it():
     assert run["hyperparameters"] == {"C": 10.0}
     assert search.get_params()["estimator__C"] == 1.0  # the given estimator is not fitted
     assert not hasattr(search, "best_params_")
+    assert run["cv_accuracy"] == fitted.estimator.best_score_ > 0.9
+
+
+def test_cv_accuracy_only_when_the_search_scores_accuracy():
+    splits = {"train": _split(60, 0), "test": _split(30, 1)}
+    flat = lambda images: images.reshape(len(images), -1)  # noqa: E731
+    other = GridSearchCV(SVC(), {"C": [0.01, 10.0]}, cv=3, scoring="f1_macro")
+    assert "cv_accuracy" not in experiment.fit_sklearn(
+        experiment.Job("svm", 0), other, flat, splits).record({})
+    assert "cv_accuracy" not in experiment.fit_sklearn(  # a plain estimator: no search
+        experiment.Job("svm", 0), SVC(), flat, splits).record({})

@@ -97,6 +97,8 @@ def test_baseline_runs(stored):
         assert run["feature_library"].startswith("scikit-image ")
         assert set(run["values"]) == {"table2"}
         assert set(runs[row, 0, "split_1"]["values"]) == {"folds"}
+        assert 0 < run["cv_accuracy"] <= 1  # the search's cross-validated accuracy
+    assert 0 < runs["dcae", 0, ""]["linear_probe"]["cv_accuracy"] <= 1
     gao = runs["gao_cnn", 0, ""]
     assert gao["kind"] == "keras" and gao["parameters"] == gao_params(42, 5)
 
@@ -118,9 +120,17 @@ def test_measurements_and_readme(smoke_run, stored):
     assert "± " in readme  # DCAE over 2 seeds
     for section in ("## Figure 2: confusion matrix", "**Check of the inferred class names.**",
                     "## Accuracy (%) on each official fold", "## Linear probe per seed",
-                    "## Cells used", "## Sizes", "Latent units that are zero", "### scikit-learn fits", "### Runs",
+                    "## Cells used", "## Sizes",
+                    "## Cells of the training specimens vs unseen specimens", "Latent units that are zero", "### scikit-learn fits", "### Runs",
                     "svc__C=", "| Homo | ", "inferred from the images"):
         assert section in readme, section
+    gao = runs["gao_cnn", 0, ""]  # held-out training-specimen cells vs test, per run
+    held = 100 * gao["history"]["val_accuracy"][gao["best_epoch"]]  # best_epoch from 0
+    assert (f"| 5 layers CNN | 0 | {held:.2f} (validation, epoch {gao['best_epoch'] + 1}) | "
+            f"{100 * gao['metrics']['aca']:.2f} | "
+            f"{100 * gao['metrics']['aca'] - held:+.2f} |") in readme
+    svm = runs["lbp_svm", 0, ""]
+    assert f"| {100 * svm['cv_accuracy']:.2f} (5-fold CV) |" in readme
     for figure in ("confusion_figure2.png", "reconstructions.png", "run_curves.png",
                    "tsne_latent.png"):
         assert (smoke_run["output"] / figure).stat().st_size > 0
