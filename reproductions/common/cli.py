@@ -63,6 +63,11 @@ def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profil
     parser.add_argument("--image-size", type=int, help="override the profile's input size")
     parser.add_argument("--force", action="store_true",
                         help="replace results of another profile/dataset in --output-dir")
+    parser.add_argument("--rerun", action="store_true",
+                        help="run the rows named by --rows again although they are stored, "
+                        "replacing their records (e.g. to record a measurement added to the "
+                        "code); a network whose finished checkpoint is still in --work-dir "
+                        "is evaluated again, not retrained")
     parser.add_argument("--report-only", action="store_true",
                         help="train nothing: rewrite the README, tables and figures in "
                         "--output-dir from the runs already stored there (e.g. after "

@@ -213,6 +213,9 @@ def setup(spec: Reproduction, argv) -> Context:
         raise UserError("--report-only rewrites the report from the runs stored in "
                         "--output-dir and never replaces them: drop --force (and pass the "
                         "--profile the runs were made with).")
+    if args.rerun and (args.report_only or args.rows == "all"):
+        raise UserError("--rerun runs stored rows again: name them with --rows (e.g. "
+                        "--rows " + ",".join(paper.rows[:2]) + ") and drop --report-only.")
     provenance.git_commit()  # pin the code version this process runs
     import matplotlib
     matplotlib.use("Agg")  # figures go to files; no window, whatever the desktop
@@ -275,12 +278,15 @@ def setup(spec: Reproduction, argv) -> Context:
 
 
 def run_all(ctx: Context, spec: Reproduction, jobs: Sequence[Job]) -> None:
-    """Runs each job not yet stored, saving as it goes."""
-    todo = [job for job in jobs if ctx.store.find_run(*job) is None]
+    """Runs each job not yet stored (every job with ``--rerun``), saving as it goes."""
+    rerun = getattr(ctx.args, "rerun", False)
+    todo = [job for job in jobs if rerun or ctx.store.find_run(*job) is None]
     done = len(jobs) - len(todo)
     if done:
         ctx.log(f"{done} of {len(jobs)} runs already stored in {ctx.store.path}; "
                 "running the rest")
+    elif rerun:
+        ctx.log(f"--rerun: running {len(todo)} runs again, replacing their stored records")
     for i, job in enumerate(todo, 1):
         ctx.log(f"run {i}/{len(todo)}: {job.describe()}")
         record = spec.run(ctx, job)

@@ -147,6 +147,33 @@ def test_rerun_resumes_without_training(smoke_run, stored):
     assert after["runs"] == before["runs"]
 
 
+def test_rerun_replaces_only_the_named_rows(smoke_run, stored, tmp_path):
+    """``--rows texture_svm --rerun``: both texture runs (official split and
+    fold) are fitted again and their records replaced; nothing else changes
+    and no network trains."""
+    import shutil
+    before, _ = stored
+    dirs = {**smoke_run, "output": tmp_path / "out"}
+    shutil.copytree(smoke_run["output"], dirs["output"])
+    status, stdout, _, trainings = run_main(smoke_argv(dirs, "--rows", "texture_svm",
+                                                       "--rerun"))
+    assert status == 0, stdout[-2000:]
+    assert "--rerun: running 2 runs again" in stdout and trainings == []
+    after = json.loads((dirs["output"] / "results.json").read_text())
+    key = lambda r: (r["row"], r["seed"], r["variant"])  # noqa: E731
+    old, new = ({key(r): r for r in d["runs"]} for d in (before, after))
+    assert old.keys() == new.keys()
+    replaced = {k for k in old if old[k] != new[k]}
+    assert replaced == {("texture_svm", 0, ""), ("texture_svm", 0, "split_1")}
+    for k in replaced:  # the same fit again (seeded search): same predictions
+        assert new[k]["metrics"] == old[k]["metrics"]
+
+
+def test_rerun_needs_named_rows(smoke_run, capsys):
+    assert run_main(smoke_argv(smoke_run, "--rerun"))[0] == 2
+    assert "name them with --rows" in capsys.readouterr().err
+
+
 def test_rows_without_the_autoencoder_store_it_first(smoke_run, tmp_path):
     """``--rows dcae`` in a new results folder: the dcae job stores its
     autoencoder run too (restored from the finished checkpoints here)."""
