@@ -95,7 +95,16 @@ The code states each choice where it is made: `reproductions/dcae/models.py` (Ta
   the training cells and share their specimens. Validation accuracy is therefore
   optimistic (Gao's CNN without rotations: about 82 % on validation, 65.58 % on test);
   the gap measures how much a network learns of the specimens rather than the
-  patterns. Only the test split answers the paper's question.
+  patterns. Only the test split answers the paper's question. *Cells of the training
+  specimens vs unseen specimens* puts the two side by side for every run: a network's
+  validation accuracy at its tested epoch, an SVM's or the linear probe's 5-fold
+  cross-validated accuracy (recorded from commit 48d9d7d on; runs stored earlier are
+  scored again with `--rows ROW --rerun`).
+- **Below the paper on every row**: the paper ran the comparison of Table II itself (§3)
+  and describes both SNPHEp-2's specimen-disjoint train / test sets and its five splits
+  "used for cross validating the different models", but not which cells its accuracies
+  were measured on. If they were cells of the training specimens, the held-out
+  accuracies of that section, not the test accuracies, are the ones to compare.
 """
 
 
