@@ -433,8 +433,9 @@ def fit_sklearn(job: Job, estimator, features: Callable,
     the chosen hyper-parameters (``best_params_``; ``{}`` for a plain
     estimator) and the search's cross-validated accuracy (``best_score_``,
     when the estimator scores by accuracy, its default): next to the test
-    accuracy it shows what a split that mixes the training cells is worth. The fit runs with one BLAS thread: on 2 shared cores
-    OpenBLAS's threads stalled small scikit-learn fits by a factor of 200
+    accuracy it shows what a split that mixes the training cells is worth.
+    The fit runs with one BLAS thread: on 2 shared cores OpenBLAS's threads
+    stalled small scikit-learn fits by a factor of 200
     (a 0.06 s logistic regression took 14 s) while a training run was busy.
     """
     from sklearn.base import clone

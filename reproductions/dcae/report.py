@@ -1,11 +1,13 @@
 """README sections computed from the stored runs: our confusion matrix in
 the layout of the paper's Figure 2 (with the check of the inferred class
-names), the per-fold accuracies, the linear probe, the parameter counts."""
+names), the per-fold accuracies, the linear probe, held-out cells of the
+training specimens vs the test's unseen specimens, the parameter counts."""
 from __future__ import annotations
 
 import numpy as np
 
 from reproductions.dcae import protocol
+from reproductions.dcae.features import CV_FOLDS
 from reproductions.dcae.figures import first_dcae_run
 from reproductions.dcae.paper import (DISCUSSED_CONFUSIONS, FIGURE2, FIGURE2_CLASSES,
                                       FIGURE2_LABELS, PAPER)
@@ -115,7 +117,7 @@ def held_out_accuracy(run: dict) -> tuple[str, float] | None:
     a network's validation accuracy at its best epoch, or a scikit-learn
     search's cross-validated accuracy; ``None`` when the run stored neither."""
     if "cv_accuracy" in run:
-        return "5-fold CV", 100 * run["cv_accuracy"]
+        return f"{CV_FOLDS}-fold CV", 100 * run["cv_accuracy"]
     history, best = run.get("history", {}), run.get("best_epoch")  # best: from 0
     if best is not None and len(history.get("val_accuracy", ())) > best:
         return f"validation, epoch {best + 1}", 100 * history["val_accuracy"][best]
