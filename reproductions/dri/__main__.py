@@ -92,6 +92,17 @@ whose Inception 3a/3b widths Table 1's blocks 1-1/1-2 copy, and is documented in
   6 epochs of DRI seed 0 had never met the patience, so they are the same training
   and their checkpoints were carried over to the new work folder; the decision used
   training and validation losses only.
+- **Runs from two commits** (*Provenance*): DRI seed 2 ran from b831725, every other
+  run from 89c9b3e. `git diff 89c9b3e b831725` changes, in the code the DRI command
+  runs, only the refusal of `--report-only --force` and the wording of the *Runs*
+  table; the rest is the DCAE and active-transfer modules. The work folder's
+  protocol hash guarantees that both commits trained under one protocol.
+- **Below the paper, at a plain CNN's level**: every run ends at 89.3-91.7 % MCA
+  on the paper's split, the ~90.5 % a plain 8-convolution CNN reaches on a similar
+  split at this size, 6-9 points under the paper. The cpu runs cover 1.4 % of the
+  paper's 290,000 iterations and none of its learning-rate decays; their training
+  loss is still falling when the budget ends. How much a low-rate phase would add is
+  not measured here.
 - **DRI vs Inception**: the paper's claim is a 0.44-point MCA gain (Table 3(a)).
   Under *Other measurements*, `dri_minus_inception` gives the difference per seed
   (both networks of a seed see the same split, batches and rotations) with its
