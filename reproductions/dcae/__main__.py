@@ -98,7 +98,7 @@ The code states each choice where it is made: `reproductions/dcae/models.py` (Ta
   patterns. Only the test split answers the paper's question. *Cells of the training
   specimens vs unseen specimens* puts the two side by side for every run: a network's
   validation accuracy at its tested epoch, an SVM's or the linear probe's 5-fold
-  cross-validated accuracy (recorded from commit 48d9d7d on; runs stored earlier are
+  cross-validated accuracy (recorded from commit cf61a56 on; runs stored earlier are
   scored again with `--rows ROW --rerun`).
 - **Below the paper on every row**: the paper ran the comparison of Table II itself (§3)
   and describes both SNPHEp-2's specimen-disjoint train / test sets and its five splits

@@ -121,7 +121,8 @@ def test_measurements_and_readme(smoke_run, stored):
     for section in ("## Figure 2: confusion matrix", "**Check of the inferred class names.**",
                     "## Accuracy (%) on each official fold", "## Linear probe per seed",
                     "## Cells used", "## Sizes",
-                    "## Cells of the training specimens vs unseen specimens", "Latent units that are zero", "### scikit-learn fits", "### Runs",
+                    "## Cells of the training specimens vs unseen specimens",
+                    "Latent units that are zero", "### scikit-learn fits", "### Runs",
                     "svc__C=", "| Homo | ", "inferred from the images"):
         assert section in readme, section
     gao = runs["gao_cnn", 0, ""]  # held-out training-specimen cells vs test, per run
