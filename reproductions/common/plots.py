@@ -107,6 +107,27 @@ def per_class_accuracy(values: Mapping[str, Sequence[float]], class_names: Seque
     return path
 
 
+def per_class_grid(values: Mapping[str, Sequence[float]], class_names: Sequence[str],
+                   path: Path, title: str, label: str = "accuracy of the class (%)") -> Path:
+    """A models x classes heat map of a per-class score in % (e.g. F1), each
+    cell annotated; ``values`` maps a model label to one value per class.
+    Reads better than grouped bars once there are more than ~4 models."""
+    grid = np.array(list(values.values()), dtype=float)
+    fig, ax = plt.subplots(figsize=(1.1 * len(class_names) + 2.5, 0.5 * len(values) + 1.8))
+    im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(class_names)), class_names, rotation=30, ha="right")
+    ax.set_yticks(range(len(values)), list(values))
+    for (i, j), v in np.ndenumerate(grid):
+        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8,
+                color="black" if v > 60 else "white")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=label)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def series(curves: Mapping[str, Sequence], x: Sequence[float], path: Path, title: str,
            xlabel: str, ylabel: str = "", paper_points: Mapping[str, Mapping[float, float]]
            | None = None) -> Path:

@@ -16,7 +16,7 @@ import math
 import os
 import statistics
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from reproductions.common import provenance
 from reproductions.common.errors import UserError
@@ -450,6 +450,22 @@ def write_readme(store: ResultsStore) -> Path:
     path = store.dir / "README.md"
     _atomic_write(path, "\n".join(lines) + "\n")
     return path
+
+
+def per_class_table(runs: Mapping[str, dict], metric: str, label=str) -> str:
+    """Markdown: one row per class, one column per run, the run's per-class
+    ``metric`` ("recall", "f1", ...) in %; ``runs`` maps a key to a stored
+    run (e.g. :meth:`ResultsStore.first_seed_runs`), ``label`` turns a key
+    into a column header. Empty string when there are no runs."""
+    if not runs:
+        return ""
+    class_names = list(next(iter(runs.values()))["metrics"]["per_class"])
+    lines = ["| class | " + " | ".join(label(k) for k in runs) + " |",
+             "|---|" + "---:|" * len(runs)]
+    for c in class_names:
+        lines.append(f"| {c} | " + " | ".join(
+            f"{100 * r['metrics']['per_class'][c][metric]:.2f}" for r in runs.values()) + " |")
+    return "\n".join(lines)
 
 
 def per_seed(runs: Iterable[dict], row: str, key, measured_only: bool = False) -> dict:

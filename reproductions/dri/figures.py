@@ -2,7 +2,7 @@
 the stored runs."""
 from __future__ import annotations
 
-from reproductions.common import plots
+from reproductions.common import plots, results
 from reproductions.dri.models import HEADS
 from reproductions.dri.paper import PAPER
 
@@ -50,17 +50,7 @@ def summary_figures(ctx) -> None:
 
 def per_class_table(store) -> str:
     """Markdown: per-class accuracy (%) of each row's first seed."""
-    runs = store.first_seed_runs()
-    if not runs:
-        return ""
-    class_names = list(next(iter(runs.values()))["metrics"]["per_class"])
-    lines = ["| class | " + " | ".join(PAPER.label(r) for r in runs) + " |",
-             "|---|" + "---:|" * len(runs)]
-    for c in class_names:
-        lines.append(f"| {c} | " + " | ".join(
-            f"{100 * run['metrics']['per_class'][c]['recall']:.2f}"
-            for run in runs.values()) + " |")
-    return "\n".join(lines)
+    return results.per_class_table(store.first_seed_runs(), "recall", PAPER.label)
 
 
 def head_table(store) -> str:

@@ -3,34 +3,9 @@ the stored runs (numbers belong in the runs; nothing is computed here that a
 run did not store)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-
-from reproductions.common import plots
+from reproductions.common import plots, results
 from reproductions.drsn_dc import protocol
 from reproductions.drsn_dc.paper import PAPER
-
-
-def per_class_f1(values: dict, class_names, path: Path, title: str) -> Path:
-    """Fig. 8 for every network: a models × classes grid of per-class F1 (%)
-    on the test split, each cell annotated."""
-    import matplotlib.pyplot as plt
-
-    grid = np.array(list(values.values()), dtype=float)
-    fig, ax = plt.subplots(figsize=(1.1 * len(class_names) + 2.5, 0.5 * len(values) + 1.8))
-    im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=100, aspect="auto")
-    ax.set_xticks(range(len(class_names)), class_names, rotation=30, ha="right")
-    ax.set_yticks(range(len(values)), list(values))
-    for (i, j), v in np.ndenumerate(grid):
-        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8,
-                color="black" if v > 60 else "white")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="F1 of the class (%)")
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def summary_figures(ctx) -> None:
@@ -55,24 +30,17 @@ def summary_figures(ctx) -> None:
                           keys=("error", "val_error"))
     class_names = list(next(iter(runs.values()))["metrics"]["per_class"])
     everything = ctx.store.first_seed_runs(variants=True)
-    per_class_f1({PAPER.label(k): [100 * r["metrics"]["per_class"][c]["f1"] for c in class_names]
-                  for k, r in everything.items()}, class_names,
-                 ctx.output_dir / "per_class_f1.png",
-                 f"Fig. 8: per-class F1 on the test split (seed {first})")
+    plots.per_class_grid({PAPER.label(k): [100 * r["metrics"]["per_class"][c]["f1"]
+                                           for c in class_names]
+                          for k, r in everything.items()}, class_names,
+                         ctx.output_dir / "per_class_f1.png",
+                         f"Fig. 8: per-class F1 on the test split (seed {first})",
+                         label="F1 of the class (%)")
 
 
 def per_class_table(store) -> str:
     """Markdown: per-class F1 (%) of every network (first seed)."""
-    runs = store.first_seed_runs(variants=True)
-    if not runs:
-        return ""
-    class_names = list(next(iter(runs.values()))["metrics"]["per_class"])
-    lines = ["| class | " + " | ".join(PAPER.label(k) for k in runs) + " |",
-             "|---|" + "---:|" * len(runs)]
-    for c in class_names:
-        lines.append(f"| {c} | " + " | ".join(
-            f"{100 * r['metrics']['per_class'][c]['f1']:.2f}" for r in runs.values()) + " |")
-    return "\n".join(lines)
+    return results.per_class_table(store.first_seed_runs(variants=True), "f1", PAPER.label)
 
 
 def parameters_table(store) -> str:

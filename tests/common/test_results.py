@@ -323,3 +323,16 @@ def test_throughput_of_one_row_next_to_the_input_pipeline():
     assert out["median_dri_images_per_s"] == 10.0
     assert out["input_pipeline_images_per_s"] == 2000.0
     assert out["pipeline_over_training"] == pytest.approx(200.0)
+
+
+def test_per_class_table_one_line_per_class_one_column_per_run():
+    runs = {"a": {"metrics": {"per_class": {"x": {"f1": 0.5, "recall": 0.25},
+                                            "y": {"f1": 1.0, "recall": 0.125}}}},
+            "b": {"metrics": {"per_class": {"x": {"f1": 0.0, "recall": 1.0},
+                                            "y": {"f1": 0.75, "recall": 0.5}}}}}
+    table = results.per_class_table(runs, "f1", str.upper).splitlines()
+    assert table == ["| class | A | B |", "|---|---:|---:|",
+                     "| x | 50.00 | 0.00 |", "| y | 100.00 | 75.00 |"]
+    assert results.per_class_table(runs, "recall", str)[-len("| 12.50 | 50.00 |"):] \
+        == "| 12.50 | 50.00 |"
+    assert results.per_class_table({}, "f1", str) == ""
