@@ -57,8 +57,46 @@ def _conv_params(c_in, k, filters, bias):
     return k * k * c_in * filters + (filters if bias else 0)
 
 
+class _ConvBlock(keras.layers.Layer):
+    """What the blocks of this module share: the settings of their
+    convolutions and batch normalisations (stored, and serialised by
+    :meth:`get_config`), and the integer widths named in ``_WIDTHS``."""
+
+    _WIDTHS = ()
+
+    def __init__(self, widths, use_bias, kernel_initializer, kernel_regularizer,
+                 bn_momentum, bn_epsilon, **kwargs):
+        super().__init__(**kwargs)
+        for name in self._WIDTHS:
+            setattr(self, name, int(widths[name]))
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bn_momentum = float(bn_momentum)
+        self.bn_epsilon = float(bn_epsilon)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({name: getattr(self, name) for name in self._WIDTHS})
+        config.update(
+            use_bias=self.use_bias,
+            kernel_initializer=serialize(self.kernel_initializer),
+            kernel_regularizer=serialize(self.kernel_regularizer),
+            bn_momentum=self.bn_momentum,
+            bn_epsilon=self.bn_epsilon,
+        )
+        return config
+
+
+class _InceptionStyleBlock(_ConvBlock):
+    """Four concatenated branches; ``output_channels`` sums the widths."""
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.output_channels(**self.get_config()),)
+
+
 @register
-class PreActConv2D(keras.layers.Layer):
+class PreActConv2D(_ConvBlock):
     """``BatchNorm -> PReLU -> Conv2D`` (pre-activation unit, stride 1, 'same').
 
     The building unit of :class:`DRIBlock` ("Batch Normalization and PReLU are
@@ -69,6 +107,8 @@ class PreActConv2D(keras.layers.Layer):
     Parameters: ``4*C_in`` (BN; 2 of them non-trainable moving statistics)
     ``+ C_in`` (PReLU) ``+ k*k*C_in*filters (+ filters if use_bias)``.
     """
+
+    _WIDTHS = ("filters", "kernel_size")
 
     def __init__(
         self,
@@ -82,15 +122,10 @@ class PreActConv2D(keras.layers.Layer):
         bn_epsilon=1e-3,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.filters = int(filters)
-        self.kernel_size = int(kernel_size)
-        self.use_bias = bool(use_bias)
+        super().__init__(dict(filters=filters, kernel_size=kernel_size), use_bias,
+                         kernel_initializer, kernel_regularizer, bn_momentum, bn_epsilon,
+                         **kwargs)
         self.prelu_init = float(prelu_init)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bn_momentum = float(bn_momentum)
-        self.bn_epsilon = float(bn_epsilon)
         self.bn = keras.layers.BatchNormalization(
             momentum=self.bn_momentum, epsilon=self.bn_epsilon, dtype=self.dtype_policy, name="bn"
         )
@@ -118,22 +153,11 @@ class PreActConv2D(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (self.filters,)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            filters=self.filters,
-            kernel_size=self.kernel_size,
-            use_bias=self.use_bias,
-            prelu_init=self.prelu_init,
-            kernel_initializer=serialize(self.kernel_initializer),
-            kernel_regularizer=serialize(self.kernel_regularizer),
-            bn_momentum=self.bn_momentum,
-            bn_epsilon=self.bn_epsilon,
-        )
-        return config
+        return {**super().get_config(), "prelu_init": self.prelu_init}
 
 
 @register
-class DRIBlock(keras.layers.Layer):
+class DRIBlock(_InceptionStyleBlock):
     """Deep Residual Inception module (Li & Shen 2017, Fig. 2, Table 1).
 
     Four parallel branches on the input ``x`` (every convolution is a
@@ -182,6 +206,8 @@ class DRIBlock(keras.layers.Layer):
         **kwargs: standard layer keyword arguments (``name``, ``dtype``, ...).
     """
 
+    _WIDTHS = tuple(_config(*range(7)))
+
     def __init__(
         self,
         filters_1x1,
@@ -200,23 +226,14 @@ class DRIBlock(keras.layers.Layer):
         bn_epsilon=1e-3,
         **kwargs,
     ):
-        super().__init__(**kwargs)
         if shortcut not in ("zero_pad", "projection"):
             raise ValueError(f"`shortcut` must be 'zero_pad' or 'projection', got {shortcut!r}.")
-        self.filters_1x1 = int(filters_1x1)
-        self.filters_3x3_reduce = int(filters_3x3_reduce)
-        self.filters_3x3 = int(filters_3x3)
-        self.filters_5x5_reduce = int(filters_5x5_reduce)
-        self.filters_5x5 = int(filters_5x5)
-        self.filters_5x5_3x3 = int(filters_5x5_3x3)
-        self.filters_pool_proj = int(filters_pool_proj)
+        super().__init__(_config(filters_1x1, filters_3x3_reduce, filters_3x3, filters_5x5_reduce,
+                                 filters_5x5, filters_5x5_3x3, filters_pool_proj),
+                         use_bias, kernel_initializer, kernel_regularizer, bn_momentum,
+                         bn_epsilon, **kwargs)
         self.shortcut = shortcut
-        self.use_bias = bool(use_bias)
         self.prelu_init = float(prelu_init)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bn_momentum = float(bn_momentum)
-        self.bn_epsilon = float(bn_epsilon)
         if shortcut == "zero_pad":
             for reduce, out in ((self.filters_3x3_reduce, self.filters_3x3),
                                 (self.filters_5x5_reduce, self.filters_5x5_3x3)):
@@ -353,32 +370,12 @@ class DRIBlock(keras.layers.Layer):
     def call(self, inputs, training=None):
         return ops.concatenate(self.branch_outputs(inputs, training=training), axis=-1)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.output_channels(**self.get_config()),)
-
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            filters_1x1=self.filters_1x1,
-            filters_3x3_reduce=self.filters_3x3_reduce,
-            filters_3x3=self.filters_3x3,
-            filters_5x5_reduce=self.filters_5x5_reduce,
-            filters_5x5=self.filters_5x5,
-            filters_5x5_3x3=self.filters_5x5_3x3,
-            filters_pool_proj=self.filters_pool_proj,
-            shortcut=self.shortcut,
-            use_bias=self.use_bias,
-            prelu_init=self.prelu_init,
-            kernel_initializer=serialize(self.kernel_initializer),
-            kernel_regularizer=serialize(self.kernel_regularizer),
-            bn_momentum=self.bn_momentum,
-            bn_epsilon=self.bn_epsilon,
-        )
-        return config
+        return {**super().get_config(), "shortcut": self.shortcut, "prelu_init": self.prelu_init}
 
 
 @register
-class InceptionBlock(keras.layers.Layer):
+class InceptionBlock(_InceptionStyleBlock):
     """Original Inception module (GoogLeNet, Szegedy et al. 2015, Fig. 2b).
 
     Baseline of Li & Shen (2017, Table 3a: "Shallow Inception", "Inception").
@@ -403,6 +400,9 @@ class InceptionBlock(keras.layers.Layer):
         **kwargs: standard layer keyword arguments (``name``, ``dtype``, ...).
     """
 
+    _WIDTHS = ("filters_1x1", "filters_3x3_reduce", "filters_3x3", "filters_5x5_reduce",
+               "filters_5x5", "filters_pool_proj")
+
     def __init__(
         self,
         filters_1x1,
@@ -420,20 +420,12 @@ class InceptionBlock(keras.layers.Layer):
         bn_epsilon=1e-3,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.bn_momentum = float(bn_momentum)
-        self.bn_epsilon = float(bn_epsilon)
-        self.filters_1x1 = int(filters_1x1)
-        self.filters_3x3_reduce = int(filters_3x3_reduce)
-        self.filters_3x3 = int(filters_3x3)
-        self.filters_5x5_reduce = int(filters_5x5_reduce)
-        self.filters_5x5 = int(filters_5x5)
-        self.filters_pool_proj = int(filters_pool_proj)
+        widths = (filters_1x1, filters_3x3_reduce, filters_3x3, filters_5x5_reduce, filters_5x5,
+                  filters_pool_proj)
+        super().__init__(dict(zip(self._WIDTHS, widths)), use_bias, kernel_initializer, kernel_regularizer, bn_momentum,
+                         bn_epsilon, **kwargs)
         self.activation = "prelu" if activation == "prelu" else keras.activations.get(activation)
         self.batch_norm = bool(batch_norm)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
         self.convs = {}
         self.norms = {}
@@ -537,24 +529,7 @@ class InceptionBlock(keras.layers.Layer):
         yp = self._unit("pool_1x1", self.pool(inputs), training)
         return ops.concatenate([y1, y3, y5, yp], axis=-1)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.output_channels(**self.get_config()),)
-
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            filters_1x1=self.filters_1x1,
-            filters_3x3_reduce=self.filters_3x3_reduce,
-            filters_3x3=self.filters_3x3,
-            filters_5x5_reduce=self.filters_5x5_reduce,
-            filters_5x5=self.filters_5x5,
-            filters_pool_proj=self.filters_pool_proj,
-            activation="prelu" if self.activation == "prelu" else keras.activations.serialize(self.activation),
-            batch_norm=self.batch_norm,
-            use_bias=self.use_bias,
-            kernel_initializer=serialize(self.kernel_initializer),
-            kernel_regularizer=serialize(self.kernel_regularizer),
-            bn_momentum=self.bn_momentum,
-            bn_epsilon=self.bn_epsilon,
-        )
-        return config
+        activation = ("prelu" if self.activation == "prelu"
+                      else keras.activations.serialize(self.activation))
+        return {**super().get_config(), "activation": activation, "batch_norm": self.batch_norm}
