@@ -233,7 +233,7 @@ class LoopResult:
     model: Any
     state: LoopState
     fits: list  # TrainOutcome of every round, in order
-    wall_time_s: float  # this process's
+    wall_time_s: float  # the fine-tunings', across resumes (each counted by the loop that ran it)
 
 
 def run_loop(learner: Learner, plan: BudgetPlan, *, criterion: str, seed: int,
@@ -255,7 +255,6 @@ def run_loop(learner: Learner, plan: BudgetPlan, *, criterion: str, seed: int,
     """
     if criterion != RANDOM and criterion not in CRITERIA:
         raise ValueError(f"unknown criterion {criterion!r}")
-    start_time = time.perf_counter()
     meta = {"version": STATE_VERSION, "criterion": criterion, "seed": seed, "start": start,
             "plan": plan.to_json()}
     state = LoopState.open(Path(loop_dir) / "state.json", meta)
@@ -310,4 +309,5 @@ def run_loop(learner: Learner, plan: BudgetPlan, *, criterion: str, seed: int,
                          wall_time_s=outcome.wall_time_s,
                          train_images_per_s=outcome.train_images_per_s)
             state.save()
-    return LoopResult(model, state, fits, time.perf_counter() - start_time)
+    return LoopResult(model, state, fits,
+                      sum(entry.get("wall_time_s") or 0.0 for entry in state.rounds))

@@ -349,10 +349,11 @@ def _runs_markdown(runs: list[dict]) -> list[str]:
     if keras_runs:
         lines += ["", "### Runs", "",
                   "Epochs count from 1 (`best epoch` = the weights tested); `ended by`: "
-                  "early stopping on the validation loss or the epoch cap; `wall time`: of "
-                  "the process that finished the run (a run resumed across sessions counts "
-                  "only its last one; 0 when its finished checkpoint was read back). The "
-                  "curve of every run is in `run_curves.png`.", "",
+                  "early stopping on the validation loss or the epoch cap; `wall time`: the "
+                  "run's training, over every session it was resumed in (`≥`: a run stored "
+                  "before that was counted, whose time is only its last session's; 0 when "
+                  "its finished checkpoint was read back). The curve of every run is in "
+                  "`run_curves.png`.", "",
                   "| row | variant | seed | epochs | best epoch | ended by | wall time | "
                   "train images/s | commit |",
                   "|---|---|---:|---:|---:|---|---:|---:|---|"]
@@ -361,7 +362,7 @@ def _runs_markdown(runs: list[dict]) -> list[str]:
             lines.append(
                 f"| {r['row']} | {r.get('variant') or '—'} | {r['seed']} | {r['epochs']} | "
                 f"{'—' if best is None else best + 1} | {r.get('stopped_by') or '—'} | "
-                f"{_fmt_seconds(r['wall_time_s'])} | "
+                f"{_wall_time(r)} | "
                 f"{r['train_images_per_s']:.1f} | {r['provenance']['commit'][:10]} |")
     if fits:
         lines += ["", "### scikit-learn fits", "",
@@ -427,10 +428,13 @@ def write_readme(store: ResultsStore) -> Path:
                         if r['provenance']['hardware']['gpu'] else ", no GPU")
                      for r in runs})
         total = sum(r["wall_time_s"] for r in runs)
+        partial = any(_time_is_partial(r) for r in runs)
         lines += [f"- Code: commit(s) {', '.join(commits)}",
                   f"- Hardware: {'; '.join(hw)}",
-                  f"- Training wall time of the processes that finished the runs (an "
-                  f"interrupted run's earlier sessions not counted): {_fmt_seconds(total)}"]
+                  f"- Training wall time of the runs: {'≥ ' if partial else ''}"
+                  f"{_fmt_seconds(total)}"
+                  + (" (some runs stored before resumed sessions were counted: their "
+                     "earlier sessions are missing)" if partial else "")]
         lines += _runs_markdown(runs)
     if data.get("extra"):
         lines += ["", "## Other measurements", ""]
@@ -546,12 +550,25 @@ def _fmt_value(value) -> str:
     return str(value)
 
 
+def _time_is_partial(run: dict) -> bool:
+    """Whether a run's wall time may miss earlier sessions: a Keras run stored
+    before runs recorded ``wall_time_across_resumes`` counted only its last."""
+    return (run.get("kind", "keras") == "keras" and run["wall_time_s"] > 0
+            and not run.get("wall_time_across_resumes"))
+
+
+def _wall_time(run: dict) -> str:
+    return ("≥ " if _time_is_partial(run) else "") + _fmt_seconds(run["wall_time_s"])
+
+
 def run_record(row: str, seed: int, values: dict, *, epochs: int, wall_time_s: float,
                train_images_per_s: float, variant: str = "", **extra) -> dict:
     """One Keras training run's entry for ``results.json`` with this
-    process's provenance."""
+    process's provenance; ``wall_time_s`` covers every session the run was
+    resumed in (``common.training.ElapsedTime``)."""
     return {"row": row, "variant": variant, "seed": seed, "kind": "keras",
             "values": values, "epochs": epochs, "wall_time_s": wall_time_s,
+            "wall_time_across_resumes": True,
             "train_images_per_s": train_images_per_s,
             "provenance": provenance.collect(), **extra}
 

@@ -11,8 +11,9 @@
   loss has not improved for ``patience`` epochs, counted from the stored best
   epoch, so early stopping survives a resume too (Keras' ``EarlyStopping``
   forgets its counter);
-- ``CSVLogger`` and ``TensorBoard`` logs, Keras progress bars, and a
-  throughput meter.
+- ``CSVLogger`` and ``TensorBoard`` logs, Keras progress bars, a
+  throughput meter and :class:`ElapsedTime`, the run's wall time across
+  resumes.
 
 Data order and augmentation are stateless functions of (seed, epoch), see
 ``reproductions.common.data.train_dataset``.
@@ -202,12 +203,34 @@ class BatchNormRecalibration(keras.callbacks.Callback):
             logs.update({f"val_{k}": v for k, v in values.items()})
 
 
+class ElapsedTime(keras.callbacks.Callback):
+    """A run's wall time across resumes: what the earlier processes spent up
+    to their last finished epoch (read from ``path``) plus this process's
+    time, written to ``path`` after every epoch. An epoch a killed process
+    did not finish is not counted (its work is redone, and counted, by the
+    process that resumes)."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
+        self.before = float(self.path.read_text()) if self.path.exists() else 0.0
+        self.start = time.perf_counter()
+
+    def seconds(self) -> float:
+        return self.before + time.perf_counter() - self.start
+
+    def on_epoch_end(self, epoch, logs=None):
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(f"{self.seconds():.3f}")
+        tmp.replace(self.path)
+
+
 @dataclasses.dataclass
 class TrainOutcome:
     history: dict            # metric -> list over all epochs (resumed ones too)
     best_epoch: int | None
     epochs: int
-    wall_time_s: float        # this process's share
+    wall_time_s: float        # across resumes (ElapsedTime); 0.0: loaded, not trained
     train_images_per_s: float
     stopped_by: str = ""      # what ended the run, in words
 
@@ -280,7 +303,7 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
         return TrainOutcome(read_history(run_dir / "history.csv"), done["best_epoch"],
                             done["epochs"], 0.0, done["train_images_per_s"],
                             done.get("stopped_by", ""))
-    start = time.perf_counter()
+    elapsed = ElapsedTime(run_dir / "elapsed_seconds.txt")
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     train_ds = data_lib.train_dataset(
         train_split, batch_size=batch_size, seed=seed, epoch=epoch_var, augment=augment,
@@ -298,7 +321,7 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
         fit_validation = val_ds
     callbacks += [EpochCounter(epoch_var),
                  keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-                 best, meter,
+                 best, meter, elapsed,
                  keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True)]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(
@@ -314,7 +337,7 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
     history = read_history(run_dir / "history.csv")
     epochs_run = len(next(iter(history.values()), []))
     outcome = TrainOutcome(history, best.best_epoch, epochs_run,
-                           time.perf_counter() - start, meter.images_per_second(),
+                           elapsed.seconds(), meter.images_per_second(),
                            stop_reason(epochs_run, epochs, best.best_epoch,
                                        early_stopping_patience))
     done_path.write_text(json.dumps({"best_epoch": outcome.best_epoch,

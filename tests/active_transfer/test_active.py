@@ -201,6 +201,8 @@ def test_an_uninterrupted_loop_spends_the_budget(reference):
     assert result.state.finished and all(trained for _, trained in recorder.calls)
     assert [r["labelled"] for r in result.state.rounds] == PLAN.labelled_after()
     assert sum(sum(r["added_per_class"]) for r in result.state.rounds) == PLAN.budget
+    assert result.wall_time_s == pytest.approx(sum(r["wall_time_s"] for r in result.state.rounds))
+    assert all(r["wall_time_s"] > 0 for r in result.state.rounds)
 
 
 def test_the_uncertain_cells_are_chosen(reference):
@@ -234,6 +236,8 @@ def test_a_killed_loop_resumes_at_its_round(reference, tmp_path):
     resumed = Recorder()
     again = run(resumed, tmp_path)
     assert [trained for _, trained in resumed.calls] == [False, False] + [True] * 8
+    # the rounds fine-tuned before the kill still count in the loop's time
+    assert again.wall_time_s > sum(r["wall_time_s"] for r in again.state.rounds[2:])
     assert added(again) == added(result)
     np.testing.assert_array_equal(again.model.predict(POOL.images, verbose=0), probabilities)
 
@@ -257,6 +261,10 @@ def test_loops_that_start_alike_share_their_first_fine_tuning(reference, tmp_pat
     margin = run(margin_recorder, tmp_path, criterion="margin")
     assert added(margin)[0] == added(entropy)[0]
     assert margin_recorder.calls[0] == (entropy.state.rounds[0]["fit"], False)  # not retrained
+    # the shared fine-tuning's time is the entropy loop's, not counted twice
+    assert margin.state.rounds[0]["wall_time_s"] == 0.0
+    assert margin.wall_time_s == pytest.approx(sum(r["wall_time_s"]
+                                                   for r in margin.state.rounds[1:]))
     assert all(trained for _, trained in margin_recorder.calls[1:])
     random = run(Recorder(), tmp_path, criterion=active.RANDOM,
                  plan=active.budget_plan(len(POOL), 0.5, sampling=active.RANDOM))

@@ -129,6 +129,19 @@ def test_readme_has_every_paper_row(store):
     assert "| other | — | 0 | 1 | 1 | — | 2 s | 5.0 |" in text  # best epoch counted from 1
 
 
+def test_readme_marks_wall_times_that_miss_earlier_sessions(store):
+    text = results.write_readme(store).read_text()
+    assert "| net | — | 0 | 1 | 1 | — | 2 s | 5.0 |" in text
+    assert "- Training wall time of the runs: 6 s" in text.splitlines()
+    old = _record(0, 79.0, 80.25, row="other")
+    del old["wall_time_across_resumes"]  # as stored before the field existed
+    store.add_run(old)
+    text = results.write_readme(store).read_text()
+    assert "| other | — | 0 | 1 | 1 | — | ≥ 2 s | 5.0 |" in text
+    assert "| net | — | 0 | 1 | 1 | — | 2 s | 5.0 |" in text
+    assert "- Training wall time of the runs: ≥ 8 s (some runs" in text
+
+
 def test_readme_other_measurements_round_floats_also_in_lists(store):
     store.set_extra("speed", {"ratio": 1.23456, "per_seed": [2.0 / 3, 1.5], "seeds": [0, 1],
                               "note": "same run"})

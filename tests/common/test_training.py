@@ -85,6 +85,8 @@ def test_killed_run_resumes_to_the_uninterrupted_result(killed, reference):
     assert (run_dir / "backup").is_dir() and not (run_dir / "done.json").exists()
     best_before = json.loads((run_dir / "best.weights.json").read_text())
     assert best_before["best_epoch"] <= KILL_AFTER
+    seconds_before = float((run_dir / "elapsed_seconds.txt").read_text())
+    assert seconds_before > 0
 
     # the test is only meaningful if the true best epoch falls before the kill
     # and a later epoch is worse: a BestWeights that forgot its best on resume
@@ -99,6 +101,9 @@ def test_killed_run_resumes_to_the_uninterrupted_result(killed, reference):
     assert result["epochs"] == script.EPOCHS
     _assert_same_history(result["history"], outcome.history)
     assert result["best_epoch"] == outcome.best_epoch
+    # the wall time counts the killed process's epochs too
+    assert result["wall_time_s"] > seconds_before
+    assert float((run_dir / "elapsed_seconds.txt").read_text()) > seconds_before
     with np.load(run_dir / "final_weights.npz") as final:
         _assert_same_weights([final[f"arr_{i}"] for i in range(len(final.files))], weights)
     done = json.loads((run_dir / "done.json").read_text())
@@ -175,6 +180,23 @@ def test_early_stopping_counts_from_the_stored_best_epoch_across_a_resume(tmp_pa
     assert _epochs(resumed, losses[3:], start=3) == 3  # a fresh counter would run on
     assert resumed.best_epoch == 1
     assert training.BestWeights(tmp_path / "c.weights.h5", patience=None).patience is None
+
+
+def test_elapsed_time_adds_the_earlier_processes_seconds(tmp_path):
+    from reproductions.common.training import ElapsedTime
+
+    path = tmp_path / "elapsed_seconds.txt"
+    first = ElapsedTime(path)
+    assert first.before == 0.0
+    time.sleep(0.05)
+    first.on_epoch_end(0)
+    spent = float(path.read_text())
+    assert spent >= 0.05
+    second = ElapsedTime(path)  # a resumed process
+    assert second.before == spent
+    time.sleep(0.05)
+    second.on_epoch_end(1)
+    assert float(path.read_text()) >= spent + 0.05
 
 
 def test_stop_reason_says_what_ended_the_run():
