@@ -286,6 +286,7 @@ def run_case(ctx, job: Job) -> dict:
     return results.run_record(
         job.row, job.seed, values, variant=job.variant, epochs=sum(f.epochs for f in fits),
         wall_time_s=wall, train_images_per_s=float(np.median(speeds)) if speeds else 0.0,
+        wall_time_across_resumes=all(f.wall_time_complete for f in fits),
         metrics=headline_metrics, parameters=result.model.count_params(),
         criterion=criterion, fine_tunings=len(fits), **record_extra)
 

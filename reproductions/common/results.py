@@ -562,13 +562,15 @@ def _wall_time(run: dict) -> str:
 
 
 def run_record(row: str, seed: int, values: dict, *, epochs: int, wall_time_s: float,
-               train_images_per_s: float, variant: str = "", **extra) -> dict:
+               train_images_per_s: float, variant: str = "",
+               wall_time_across_resumes: bool = True, **extra) -> dict:
     """One Keras training run's entry for ``results.json`` with this
     process's provenance; ``wall_time_s`` covers every session the run was
-    resumed in (``common.training.ElapsedTime``)."""
+    resumed in (``common.training.ElapsedTime``), unless
+    ``wall_time_across_resumes`` is False."""
     return {"row": row, "variant": variant, "seed": seed, "kind": "keras",
             "values": values, "epochs": epochs, "wall_time_s": wall_time_s,
-            "wall_time_across_resumes": True,
+            "wall_time_across_resumes": wall_time_across_resumes,
             "train_images_per_s": train_images_per_s,
             "provenance": provenance.collect(), **extra}
 

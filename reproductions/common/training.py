@@ -208,11 +208,16 @@ class ElapsedTime(keras.callbacks.Callback):
     to their last finished epoch (read from ``path``) plus this process's
     time, written to ``path`` after every epoch. An epoch a killed process
     did not finish is not counted (its work is redone, and counted, by the
-    process that resumes)."""
+    process that resumes).
 
-    def __init__(self, path: Path):
+    ``resumed``: epochs were already logged when this process started; if
+    ``path`` is missing then (they were trained by code that kept no such
+    file), their time is unknown and :attr:`complete` is False."""
+
+    def __init__(self, path: Path, resumed: bool = False):
         super().__init__()
         self.path = Path(path)
+        self.complete = self.path.exists() or not resumed
         self.before = float(self.path.read_text()) if self.path.exists() else 0.0
         self.start = time.perf_counter()
 
@@ -233,6 +238,7 @@ class TrainOutcome:
     wall_time_s: float        # across resumes (ElapsedTime); 0.0: loaded, not trained
     train_images_per_s: float
     stopped_by: str = ""      # what ended the run, in words
+    wall_time_complete: bool = True  # False: earlier sessions' time unknown (ElapsedTime)
 
 
 def stop_reason(epochs_run: int, max_epochs: int, best_epoch: int | None,
@@ -303,7 +309,8 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
         return TrainOutcome(read_history(run_dir / "history.csv"), done["best_epoch"],
                             done["epochs"], 0.0, done["train_images_per_s"],
                             done.get("stopped_by", ""))
-    elapsed = ElapsedTime(run_dir / "elapsed_seconds.txt")
+    elapsed = ElapsedTime(run_dir / "elapsed_seconds.txt",
+                          resumed=bool(read_history(run_dir / "history.csv")))
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     train_ds = data_lib.train_dataset(
         train_split, batch_size=batch_size, seed=seed, epoch=epoch_var, augment=augment,
@@ -339,7 +346,7 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
     outcome = TrainOutcome(history, best.best_epoch, epochs_run,
                            elapsed.seconds(), meter.images_per_second(),
                            stop_reason(epochs_run, epochs, best.best_epoch,
-                                       early_stopping_patience))
+                                       early_stopping_patience), elapsed.complete)
     done_path.write_text(json.dumps({"best_epoch": outcome.best_epoch,
                                      "epochs": outcome.epochs,
                                      "train_images_per_s": outcome.train_images_per_s,

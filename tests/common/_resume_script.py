@@ -115,7 +115,8 @@ def main(argv=None) -> int:
     np.savez(args.run_dir / "final_weights.npz", *model.get_weights())
     (args.run_dir / "outcome.json").write_text(json.dumps(
         {"best_epoch": outcome.best_epoch, "epochs": outcome.epochs,
-         "history": outcome.history, "wall_time_s": outcome.wall_time_s}))
+         "history": outcome.history, "wall_time_s": outcome.wall_time_s,
+         "wall_time_complete": outcome.wall_time_complete}))
     return 0
 
 

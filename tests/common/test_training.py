@@ -102,7 +102,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(killed, reference):
     _assert_same_history(result["history"], outcome.history)
     assert result["best_epoch"] == outcome.best_epoch
     # the wall time counts the killed process's epochs too
-    assert result["wall_time_s"] > seconds_before
+    assert result["wall_time_s"] > seconds_before and result["wall_time_complete"]
     assert float((run_dir / "elapsed_seconds.txt").read_text()) > seconds_before
     with np.load(run_dir / "final_weights.npz") as final:
         _assert_same_weights([final[f"arr_{i}"] for i in range(len(final.files))], weights)
@@ -197,6 +197,10 @@ def test_elapsed_time_adds_the_earlier_processes_seconds(tmp_path):
     time.sleep(0.05)
     second.on_epoch_end(1)
     assert float(path.read_text()) >= spent + 0.05
+    assert first.complete and second.complete
+    # epochs logged by code that kept no such file: their time is unknown
+    legacy = ElapsedTime(tmp_path / "missing.txt", resumed=True)
+    assert legacy.before == 0.0 and not legacy.complete
 
 
 def test_stop_reason_says_what_ended_the_run():
