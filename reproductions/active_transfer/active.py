@@ -46,7 +46,6 @@ import hashlib
 import json
 import math
 import os
-import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
