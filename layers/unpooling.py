@@ -23,7 +23,6 @@ so they need the TensorFlow backend (the project's backend).
 """
 
 import keras
-from keras import ops
 
 from ._common import pair, register
 
