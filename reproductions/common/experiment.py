@@ -358,12 +358,8 @@ class Fitted:
     def record(self, values: dict, **extra) -> dict:
         return results.run_record(
             self.job.row, self.job.seed, values, variant=self.job.variant,
-            epochs=self.outcome.epochs, best_epoch=self.outcome.best_epoch,
-            wall_time_s=self.outcome.wall_time_s,
-            wall_time_across_resumes=self.outcome.wall_time_complete,
-            train_images_per_s=self.outcome.train_images_per_s, metrics=self.metrics,
-            history=self.outcome.history, parameters=self.model.count_params(),
-            stopped_by=self.outcome.stopped_by, **extra)
+            **self.outcome.record_fields(), metrics=self.metrics,
+            parameters=self.model.count_params(), **extra)
 
 
 def fit_and_evaluate(ctx: Context, job: Job, *, build: Callable[[], Any],

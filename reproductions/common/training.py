@@ -240,6 +240,14 @@ class TrainOutcome:
     stopped_by: str = ""      # what ended the run, in words
     wall_time_complete: bool = True  # False: earlier sessions' time unknown (ElapsedTime)
 
+    def record_fields(self) -> dict:
+        """The outcome as keyword arguments of ``results.run_record``."""
+        return dict(epochs=self.epochs, best_epoch=self.best_epoch,
+                    wall_time_s=self.wall_time_s,
+                    wall_time_across_resumes=self.wall_time_complete,
+                    train_images_per_s=self.train_images_per_s, history=self.history,
+                    stopped_by=self.stopped_by)
+
 
 def stop_reason(epochs_run: int, max_epochs: int, best_epoch: int | None,
                 patience: int | None, monitor: str = "val_loss") -> str:

@@ -291,12 +291,8 @@ def run_autoencoder(ctx, job: Job) -> dict:
                                 f"profile {ctx.profile.name}, {model.count_params():,} "
                                 "parameters)")
     return results.run_record(
-        job.row, job.seed, values, variant=job.variant, epochs=outcome.epochs,
-        best_epoch=outcome.best_epoch, wall_time_s=outcome.wall_time_s,
-        wall_time_across_resumes=outcome.wall_time_complete,
-        train_images_per_s=outcome.train_images_per_s, history=outcome.history,
-        parameters=model.count_params(), stopped_by=outcome.stopped_by,
-        test_mse=mse, test_psnr_db=float(psnr.mean()))
+        job.row, job.seed, values, variant=job.variant, **outcome.record_fields(),
+        parameters=model.count_params(), test_mse=mse, test_psnr_db=float(psnr.mean()))
 
 
 def run_dcae(ctx, job: Job) -> dict:
