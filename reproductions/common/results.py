@@ -341,6 +341,47 @@ def _dataset_line(role: str, d: dict, single: bool) -> str:
             + ", ".join(f"{k} {v}" for k, v in d.get("splits", {}).items()))
 
 
+#: Epochs over which a run that reached its epoch cap is asked whether its
+#: validation loss was still falling.
+CAP_WINDOW = 10
+
+
+def capped_run_trend(run: dict, window: int = CAP_WINDOW) -> tuple[int, float] | None:
+    """For a run that ended at its epoch cap: ``(w, change)``, the relative
+    change (%) of its lowest validation loss over its last ``w`` epochs
+    (``w`` = ``window``, or the last quarter of a shorter run, at least one
+    epoch: the first epochs' fall says nothing about convergence); negative
+    while the loss was still falling. ``None`` for a run ended otherwise or
+    without a validation-loss history."""
+    history = (run.get("history") or {}).get("val_loss") or []
+    if not (run.get("stopped_by") or "").startswith("epoch cap") or len(history) < 2:
+        return None
+    w = min(window, max(1, len(history) // 4))
+    before = min(history[:-w])
+    return w, 100.0 * (min(history) - before) / before
+
+
+def _capped_runs_markdown(keras_runs: list[dict]) -> list[str]:
+    """Below the *Runs* table: did the runs that reached the epoch cap still
+    improve when it stopped them?"""
+    rows = [(r, t) for r in keras_runs if (t := capped_run_trend(r)) is not None]
+    if not rows:
+        return []
+    lines = ["", f"Runs that reached the epoch cap, and how much their lowest validation loss "
+                 f"fell over their last epochs (the last quarter of the run, at most "
+                 f"{CAP_WINDOW}): a steady fall means the cap ended a run that was still "
+                 f"improving; on a noisy curve (`run_curves.png`) one good epoch can make a "
+                 f"large fall.", "",
+             "| row | variant | seed | epochs | best epoch | lowest val loss | change over the "
+             "last epochs |", "|---|---|---:|---:|---:|---:|---|"]
+    for r, (w, change) in rows:
+        best = r.get("best_epoch")
+        lines.append(f"| {r['row']} | {r.get('variant') or '—'} | {r['seed']} | {r['epochs']} | "
+                     f"{'—' if best is None else best + 1} | "
+                     f"{min(r['history']['val_loss']):.4g} | {change:+.2f} % over {w} |")
+    return lines
+
+
 def _runs_markdown(runs: list[dict]) -> list[str]:
     """The *Runs* tables: Keras training runs, then scikit-learn fits."""
     lines = []
@@ -364,6 +405,7 @@ def _runs_markdown(runs: list[dict]) -> list[str]:
                 f"{'—' if best is None else best + 1} | {r.get('stopped_by') or '—'} | "
                 f"{_wall_time(r)} | "
                 f"{r['train_images_per_s']:.1f} | {r['provenance']['commit'][:10]} |")
+        lines += _capped_runs_markdown(keras_runs)
     if fits:
         lines += ["", "### scikit-learn fits", "",
                   "| row | variant | seed | fit time | features/s | chosen hyper-parameters "

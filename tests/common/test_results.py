@@ -349,3 +349,30 @@ def test_per_class_table_one_line_per_class_one_column_per_run():
     assert results.per_class_table(runs, "recall", str)[-len("| 12.50 | 50.00 |"):] \
         == "| 12.50 | 50.00 |"
     assert results.per_class_table({}, "f1", str) == ""
+
+
+def test_readme_says_how_much_runs_stopped_by_the_cap_still_improved(store):
+    text = results.write_readme(store).read_text()
+    assert "reached the epoch cap" not in text  # no history, no capped run: no such table
+    capped = _record(0, 80.0, 81.0, row="capped")
+    capped.update(epochs=12, best_epoch=11, stopped_by="epoch cap: 12 epochs (best epoch 12)",
+                  history={"val_loss": [2.0, 1.5] + [1.0] * 9 + [0.9]})
+    early = _record(0, 80.0, 81.0, row="early")
+    early.update(epochs=3, best_epoch=0, stopped_by="early stopping: no val_loss improvement",
+                 history={"val_loss": [1.0, 1.1, 1.2]})
+    short = _record(0, 80.0, 81.0, row="short")
+    short.update(epochs=3, best_epoch=1, stopped_by="epoch cap: 3 epochs (best epoch 2)",
+                 history={"val_loss": [1.0, 0.8, 0.8]})
+    for run in (capped, early, short):
+        store.add_run(run)
+    # a quarter of 12 epochs: lowest before the last 3 epochs 1.0, lowest overall 0.9
+    assert results.capped_run_trend(capped) == (3, pytest.approx(-10.0))
+    assert results.capped_run_trend(capped, window=2) == (2, pytest.approx(-10.0))
+    assert results.capped_run_trend(early) is None
+    assert results.capped_run_trend(short) == (1, pytest.approx(0.0))  # at least one epoch
+    long = dict(capped, history={"val_loss": [3.0] * 49 + [2.0] + [1.5] * 10})
+    assert results.capped_run_trend(long) == (10, pytest.approx(-25.0))  # at most 10
+    lines = results.write_readme(store).read_text().splitlines()
+    assert "| capped | — | 0 | 12 | 12 | 0.9 | -10.00 % over 3 |" in lines
+    assert "| short | — | 0 | 3 | 2 | 0.8 | +0.00 % over 1 |" in lines
+    assert not any(line.startswith("| early | — | 0 | 3 | 1 | 1 |") for line in lines)
