@@ -358,7 +358,14 @@ def capped_run_trend(run: dict, window: int = CAP_WINDOW) -> tuple[int, float] |
         return None
     w = min(window, max(1, len(history) // 4))
     before = min(history[:-w])
+    if not before > 0:  # a loss of 0 (or NaN) has no relative change
+        return None
     return w, 100.0 * (min(history) - before) / before
+
+
+def _best_epoch(run: dict) -> str:
+    """The tested epoch, counted from 1, for the READMEs' tables."""
+    return "—" if run.get("best_epoch") is None else str(run["best_epoch"] + 1)
 
 
 def _capped_runs_markdown(keras_runs: list[dict]) -> list[str]:
@@ -375,10 +382,9 @@ def _capped_runs_markdown(keras_runs: list[dict]) -> list[str]:
              "| row | variant | seed | epochs | best epoch | lowest val loss | change over the "
              "last epochs |", "|---|---|---:|---:|---:|---:|---|"]
     for r, (w, change) in rows:
-        best = r.get("best_epoch")
         lines.append(f"| {r['row']} | {r.get('variant') or '—'} | {r['seed']} | {r['epochs']} | "
-                     f"{'—' if best is None else best + 1} | "
-                     f"{min(r['history']['val_loss']):.4g} | {change:+.2f} % over {w} |")
+                     f"{_best_epoch(r)} | {min(r['history']['val_loss']):.4g} | "
+                     f"{change:+.2f} % over {w} |")
     return lines
 
 
@@ -399,10 +405,9 @@ def _runs_markdown(runs: list[dict]) -> list[str]:
                   "train images/s | commit |",
                   "|---|---|---:|---:|---:|---|---:|---:|---|"]
         for r in keras_runs:
-            best = r.get("best_epoch")
             lines.append(
                 f"| {r['row']} | {r.get('variant') or '—'} | {r['seed']} | {r['epochs']} | "
-                f"{'—' if best is None else best + 1} | {r.get('stopped_by') or '—'} | "
+                f"{_best_epoch(r)} | {r.get('stopped_by') or '—'} | "
                 f"{_wall_time(r)} | "
                 f"{r['train_images_per_s']:.1f} | {r['provenance']['commit'][:10]} |")
         lines += _capped_runs_markdown(keras_runs)

@@ -369,6 +369,7 @@ def test_readme_says_how_much_runs_stopped_by_the_cap_still_improved(store):
     assert results.capped_run_trend(capped) == (3, pytest.approx(-10.0))
     assert results.capped_run_trend(capped, window=2) == (2, pytest.approx(-10.0))
     assert results.capped_run_trend(early) is None
+    assert results.capped_run_trend(dict(capped, history={"val_loss": [0.0] * 12})) is None
     assert results.capped_run_trend(short) == (1, pytest.approx(0.0))  # at least one epoch
     long = dict(capped, history={"val_loss": [3.0] * 49 + [2.0] + [1.5] * 10})
     assert results.capped_run_trend(long) == (10, pytest.approx(-25.0))  # at most 10
