@@ -341,6 +341,9 @@ def _dataset_line(role: str, d: dict, single: bool) -> str:
             + ", ".join(f"{k} {v}" for k, v in d.get("splits", {}).items()))
 
 
+#: How ``training.stop_reason`` begins the ``stopped_by`` of a run that the
+#: epoch cap ended (the READMEs recognise such runs by it).
+STOPPED_AT_CAP = "epoch cap"
 #: Epochs over which a run that reached its epoch cap is asked whether its
 #: validation loss was still falling.
 CAP_WINDOW = 10
@@ -354,7 +357,7 @@ def capped_run_trend(run: dict, window: int = CAP_WINDOW) -> tuple[int, float] |
     while the loss was still falling. ``None`` for a run ended otherwise or
     without a validation-loss history."""
     history = (run.get("history") or {}).get("val_loss") or []
-    if not (run.get("stopped_by") or "").startswith("epoch cap") or len(history) < 2:
+    if not (run.get("stopped_by") or "").startswith(STOPPED_AT_CAP) or len(history) < 2:
         return None
     w = min(window, max(1, len(history) // 4))
     before = min(history[:-w])

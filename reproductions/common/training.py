@@ -32,6 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from reproductions.common import data as data_lib
+from reproductions.common import results
 
 
 def set_determinism(seed: int, op_determinism: bool | None = None) -> None:
@@ -256,7 +257,7 @@ def stop_reason(epochs_run: int, max_epochs: int, best_epoch: int | None,
     if patience and epochs_run < max_epochs:
         return (f"early stopping: no {monitor} improvement in {patience} epochs after "
                 f"the best epoch {best} (of at most {max_epochs})")
-    return f"epoch cap: {max_epochs} epochs (best epoch {best})"
+    return f"{results.STOPPED_AT_CAP}: {max_epochs} epochs (best epoch {best})"
 
 
 def read_history(csv_path: Path) -> dict:

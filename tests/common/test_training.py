@@ -210,6 +210,13 @@ def test_stop_reason_says_what_ended_the_run():
         "(of at most 50)")
     assert training.stop_reason(50, 50, 48, 5) == "epoch cap: 50 epochs (best epoch 49)"
     assert training.stop_reason(3, 3, 2, None) == "epoch cap: 3 epochs (best epoch 3)"
+    # the READMEs' table of capped runs recognises exactly the runs the cap ended
+    from reproductions.common import results
+    history = {"val_loss": [2.0, 1.0, 0.5, 0.4]}
+    assert results.capped_run_trend(
+        {"stopped_by": training.stop_reason(4, 4, 3, 2), "history": history}) is not None
+    assert results.capped_run_trend(
+        {"stopped_by": training.stop_reason(4, 50, 3, 2), "history": history}) is None
 
 
 @pytest.mark.parametrize("n", [1, 7, 16, 21])
