@@ -288,6 +288,11 @@ def run_all(ctx: Context, spec: Reproduction, jobs: Sequence[Job]) -> None:
     elif rerun:
         ctx.log(f"--rerun: running {len(todo)} runs again, replacing their stored records")
     for i, job in enumerate(todo, 1):
+        ctx.store.reload()
+        if not rerun and ctx.store.find_run(*job) is not None:
+            ctx.log(f"run {i}/{len(todo)}: {job.describe()} was stored meanwhile by another "
+                    "process; skipped")
+            continue
         ctx.log(f"run {i}/{len(todo)}: {job.describe()}")
         record = spec.run(ctx, job)
         ctx.store.add_run(record)
@@ -318,9 +323,11 @@ def measure(store: results.ResultsStore, throughput_rows: Sequence[str] = ()) ->
 
 
 def refresh(ctx: Context, spec: Reproduction) -> Path:
-    """Measurements, figures and README from what is stored now."""
+    """Measurements, figures and README from what is stored now (including
+    runs another process stored in the same folder)."""
     from reproductions.common import plots
 
+    ctx.store.reload()
     measure(ctx.store, spec.throughput_rows)
     plots.curve_tables(ctx.paper, ctx.store.runs, ctx.output_dir)
     plots.run_curves(ctx.store.runs, ctx.output_dir / "run_curves.png",

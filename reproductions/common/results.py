@@ -7,10 +7,13 @@ Tables are aggregated from the runs (mean ± std over seeds) and set beside
 the paper's values, which come from ``reproductions/<paper>/paper.py``.
 
 Runs are saved as they finish, so an interrupted table resumes with the runs
-it still lacks.
+it still lacks. Several processes may store runs of one paper in one folder
+(different ``--rows`` at once): each save takes in, under a lock, what the
+others stored since.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -44,9 +47,31 @@ def missing_fields(run: dict) -> list[str]:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per process
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """Holds an exclusive lock on ``folder`` (POSIX ``flock``; where there is
+    none, e.g. Windows, no lock: run one process per results folder there)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def run_key(run: dict) -> tuple:
+    """What identifies a stored run: its row, seed and ablation variant."""
+    return run["row"], run["seed"], run.get("variant", "")
 
 
 # Profile fields that are prose about the protocol rather than the protocol:
@@ -94,23 +119,15 @@ class ResultsStore:
             "runs": [],
             "extra": {},
         }
+        # what this process stored: it wins over the file when saving (below)
+        self._own_runs: set[tuple] = set()
+        self._own_extra: set[str] = set()
         if self.path.exists():
             old = upgrade(json.loads(self.path.read_text()))
-            same = (old.get("profile", {}).get("name") == profile.name
-                    and old.get("synthetic") == synthetic
-                    and bool(old.get("user_data")) == user_data
-                    and data_identity(old.get("datasets", {})) == data_identity(datasets))
             # --force replaces results of *other* settings; the same settings
             # always resume (rerunning a long command with --force keeps its runs)
-            if same and (protocol_fields(old.get("profile", {}))
-                         == protocol_fields(self.data["profile"])):
-                self.data["runs"] = old.get("runs", [])
-                self.data["extra"] = old.get("extra", {})
-                # facts a stored run recorded about its data (e.g. the sizes of a
-                # split only one variant uses) stay, unless this run states them anew
-                for role, info in old.get("datasets", {}).items():
-                    if role in datasets:
-                        self.data["datasets"][role] = {**info, **datasets[role]}
+            if self._same_settings(old):
+                self._take_in(old)
             elif not force:
                 raise UserError(
                     f"{self.path} holds results of profile "
@@ -125,10 +142,51 @@ class ResultsStore:
                 _atomic_write(self.path.with_name("results.json.bak"),
                               self.path.read_text())
 
+    def _same_settings(self, old: dict) -> bool:
+        """Whether a stored results.json holds runs of this store's settings
+        (profile, protocol, data), i.e. runs this store resumes and keeps."""
+        mine = self.data
+        return (old.get("profile", {}).get("name") == mine["profile"]["name"]
+                and old.get("synthetic") == mine["synthetic"]
+                and bool(old.get("user_data")) == mine["user_data"]
+                and data_identity(old.get("datasets", {})) == data_identity(mine["datasets"])
+                and protocol_fields(old.get("profile", {})) == protocol_fields(mine["profile"]))
+
+    def _take_in(self, stored: dict) -> None:
+        """Merges a results.json of the same settings into this store: its runs
+        and extras, except those this process stored itself (they are newer)."""
+        runs = {run_key(r): r for r in stored.get("runs", [])}
+        for run in self.data["runs"]:
+            key = run_key(run)
+            if key in self._own_runs or key not in runs:
+                runs[key] = run
+        self.data["runs"] = list(runs.values())
+        self.data["extra"] = {**stored.get("extra", {}),
+                              **{k: self.data["extra"][k] for k in self._own_extra}}
+        # facts a stored run recorded about its data (e.g. the sizes of a split
+        # only one variant uses) stay, unless this process states them anew
+        for role, info in stored.get("datasets", {}).items():
+            if role in self.data["datasets"]:
+                self.data["datasets"][role] = {**info, **self.data["datasets"][role]}
+
+    def _take_in_file(self) -> None:
+        """:meth:`_take_in` of results.json if it holds runs of these settings
+        (the caller holds the folder's lock)."""
+        if self.path.exists():
+            stored = upgrade(json.loads(self.path.read_text()))
+            if self._same_settings(stored):
+                self._take_in(stored)
+
+    def reload(self) -> None:
+        """Takes in the runs another process stored in the folder since."""
+        if self.dir.exists():
+            with _locked(self.dir):
+                self._take_in_file()
+
     # -- runs ---------------------------------------------------------------
     def find_run(self, row: str, seed: int, variant: str = "") -> dict | None:
         for run in self.data["runs"]:
-            if run["row"] == row and run["seed"] == seed and run.get("variant", "") == variant:
+            if run_key(run) == (row, seed, variant):
                 return run
         return None
 
@@ -169,19 +227,24 @@ class ResultsStore:
         missing = missing_fields(run)
         if missing:
             raise ValueError(f"run record lacks {missing}")
-        self.data["runs"] = [r for r in self.data["runs"]
-                             if not (r["row"] == run["row"] and r["seed"] == run["seed"]
-                                     and r.get("variant", "") == run.get("variant", ""))]
+        key = run_key(run)
+        self.data["runs"] = [r for r in self.data["runs"] if run_key(r) != key]
         self.data["runs"].append(run)
+        self._own_runs.add(key)
         self.save()
 
     def set_extra(self, key: str, value) -> None:
         self.data["extra"][key] = value
+        self._own_extra.add(key)
         self.save()
 
     def save(self) -> None:
+        """Writes results.json, first taking in what other processes stored
+        in it since (under a lock on the folder, so no run is lost)."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.path, json.dumps(self.data, indent=1, sort_keys=False) + "\n")
+        with _locked(self.dir):
+            self._take_in_file()
+            _atomic_write(self.path, json.dumps(self.data, indent=1, sort_keys=False) + "\n")
 
     # -- tables -------------------------------------------------------------
     def table_rows(self) -> dict:
