@@ -189,6 +189,20 @@ def run_initial(ctx, job: Job) -> dict:
     return fitted.record({"initial": {"initial": _percent(fitted.metrics)}})
 
 
+def source_summary(seed: int, fitted) -> dict:
+    """What an IN-* run transferred from: the initial-learning network's seed,
+    epochs, best epoch (0-based, as ``best_epoch`` everywhere), best
+    validation loss and source-test MCA/ACA (%). A network retrained in
+    another session (its checkpoint gone, another CPU) is not bit-identical
+    to the one the ``initial`` record describes; this says which one the run
+    used."""
+    losses = fitted.outcome.history.get("val_loss") or []
+    return {"seed": seed, "epochs": fitted.outcome.epochs,
+            "best_epoch": fitted.outcome.best_epoch,
+            "best_val_loss": float(min(losses)) if losses else None,
+            **_percent(fitted.metrics)}
+
+
 def run_case(ctx, job: Job) -> dict:
     """One case on one seed: a labelling loop per budget (the headline budget
     first), each scored on the test split."""
@@ -206,9 +220,12 @@ def run_case(ctx, job: Job) -> dict:
     budgets = [headline] if job.variant else sorted(
         extra["budgets"], key=lambda b: (b != headline, b))
     first = job.seed == profile.seeds[0]
+    scored, record_extra, fits, wall = {}, {"budgets": {}}, [], 0.0
     if init:
-        source = source_fit(ctx, source_seed(ctx, job.seed)).model
+        source_fitted = source_fit(ctx, source_seed(ctx, job.seed))
+        source = source_fitted.model
         start = f"source{source_seed(ctx, job.seed)}-seed{job.seed}"
+        record_extra["source"] = source_summary(source_seed(ctx, job.seed), source_fitted)
     else:
         start = f"scratch-seed{job.seed}"
     compile_model = _compile(ctx)
@@ -238,7 +255,6 @@ def run_case(ctx, job: Job) -> dict:
         return training.predict_proba(model, data.take(pool, indices), profile.batch_size)
 
     learner = active.Learner(make_model, fit, predict)
-    scored, record_extra, fits, wall = {}, {"budgets": {}}, [], 0.0
     for budget in budgets:
         plan = active.budget_plan(len(pool), budget / 100,
                                   sampling="uncertainty" if uses_al else active.RANDOM,

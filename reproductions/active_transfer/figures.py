@@ -140,6 +140,41 @@ def composition_table(runs: dict, store) -> str:
     return "\n".join(lines)
 
 
+def source_table(store) -> str:
+    """Markdown: the initial-learning network each IN-* run transferred from,
+    beside the stored ``initial`` record of that seed (the same network when
+    both ran in one session; retrained on another CPU, a different one)."""
+    runs = [r for r in store.runs if r["row"].startswith("in_")]
+    if not runs:
+        return ""
+    initial = {r["seed"]: r for r in store.runs if r["row"] == "initial"}
+
+    def facts(epochs, best_epoch, best_loss, mca, aca) -> list[str]:
+        return [str(epochs), "—" if best_epoch is None else str(best_epoch + 1),
+                "—" if best_loss is None else f"{best_loss:.4f}", f"{mca:.2f} / {aca:.2f}"]
+
+    lines = ["| run | source seed | epochs | best epoch | best val. loss | source test MCA / "
+             "ACA (%) | stored `initial` record: epochs, best epoch, best val. loss, MCA / ACA |",
+             "|---|---:|---:|---:|---:|---|---|"]
+    for r in sorted(runs, key=lambda r: (r["row"], r.get("variant") or "", r["seed"])):
+        name = " ".join([_short(r["row"]), *([r["variant"]] if r.get("variant") else [])])
+        name += f", seed {r['seed']}"
+        src = r.get("source")
+        used = ([str(src["seed"])] + facts(src["epochs"], src["best_epoch"],
+                                           src["best_val_loss"], src["mca"], src["aca"])
+                if src else ["—", "—", "—", "—", "not recorded (stored before this field)"])
+        stored = initial.get(src["seed"] if src else r["seed"])
+        if stored:
+            m = stored["values"]["initial"]["initial"]
+            losses = (stored.get("history") or {}).get("val_loss") or []
+            stored_text = ", ".join(facts(stored["epochs"], stored.get("best_epoch"),
+                                          min(losses) if losses else None, m["mca"], m["aca"]))
+        else:
+            stored_text = "—"
+        lines.append("| " + " | ".join([name, *used, stored_text]) + " |")
+    return "\n".join(lines)
+
+
 def sections(store) -> str:
     """Parameters, the labelling rounds of IN-AL and the classes each case
     labelled (first seed, headline budget)."""
@@ -155,6 +190,13 @@ def sections(store) -> str:
         if table:
             notes += (f"\n## Labelling rounds of IN-AL at {budget} % (first seed)\n\n"
                       + table + "\n")
+    table = source_table(store)
+    if table:
+        notes += ("\n## The initial-learning network behind each IN-* run\n\n"
+                  "An IN-* run transfers from its seed's initial learning, read back from "
+                  "its checkpoint or, when the checkpoint is gone (another session), "
+                  "trained again; retrained on another CPU it is not bit-identical to the "
+                  "network the `initial` row reports.\n\n" + table + "\n")
     table = composition_table(runs, store)
     if table:
         notes += (f"\n## Labelled cells per class at {budget} % (first seed)\n\n"

@@ -103,6 +103,25 @@ def test_readme_figures_and_saved_networks(smoke):
     assert len(tsne["x"]) == len(tsne["label"]) == SMOKE.extra["tsne_points"]
 
 
+def test_in_runs_record_the_network_they_transferred_from(smoke):
+    """Both IN-* cases of a seed read back the one initial learning the
+    ``initial`` row stored (one process), so their ``source`` equals it."""
+    root, stored = smoke
+    initial = {r["seed"]: r for r in stored["runs"] if r["row"] == "initial"}
+    in_runs = [r for r in stored["runs"] if r["row"].startswith("in_")]
+    assert len(in_runs) == 5
+    for r in in_runs:
+        src, first = r["source"], initial[0]   # the smoke profile learns on seed 0 only
+        assert src["seed"] == 0
+        assert (src["epochs"], src["best_epoch"]) == (first["epochs"], first["best_epoch"])
+        assert src["best_val_loss"] == min(first["history"]["val_loss"])
+        assert {k: src[k] for k in ("mca", "aca")} == first["values"]["initial"]["initial"]
+    assert not any("source" in r for r in stored["runs"] if not r["row"].startswith("in_"))
+    readme = (root / "out" / "README.md").read_text()
+    section = readme.split("## The initial-learning network behind each IN-* run")[1]
+    assert "| IN-AL margin, seed 0 | 0 | " in section and "| IN-RS, seed 0 | 0 | " in section
+
+
 def test_rerun_resumes_without_training(smoke, capsys):
     root, stored = smoke
     assert command.main(argv_for(root)) == 0
