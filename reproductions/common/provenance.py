@@ -88,7 +88,9 @@ def gpu_models() -> list[str]:
 
 def hardware() -> dict:
     return {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "gpu": gpu_models(),
-            "platform": platform.platform()}
+            "platform": platform.platform(),
+            # TensorFlow's oneDNN switch (reproductions.common.tf_runtime.prefer_onednn)
+            "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS")}
 
 
 def now() -> str:

@@ -57,3 +57,31 @@ def test_a_command_prints_no_tensorflow_start_up_lines():
                          check=True, env=env)
     assert out.stdout.strip() == "3.0"
     assert out.stderr == ""
+
+
+def _onednn_in_a_fresh_process(env_value):
+    """TensorFlow's own start-up notice, which it prints exactly when its
+    oneDNN kernels are on, in a process that imports ``reproductions`` first."""
+    env = {k: v for k, v in os.environ.items() if k != tf_runtime.ONEDNN}
+    if env_value is not None:
+        env[tf_runtime.ONEDNN] = env_value
+    env["TF_CPP_MIN_LOG_LEVEL"] = "0"
+    code = ("import os, reproductions, tensorflow; "
+            f"print(os.environ['{tf_runtime.ONEDNN}'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    return out.stdout.strip(), "oneDNN custom operations are on" in out.stderr
+
+
+def test_importing_the_package_turns_onednn_on():
+    assert _onednn_in_a_fresh_process(None) == ("1", True)
+
+
+def test_a_users_choice_of_onednn_is_kept():
+    assert _onednn_in_a_fresh_process("0") == ("0", False)
+
+
+def test_provenance_records_the_onednn_switch(monkeypatch):
+    from reproductions.common import provenance
+    monkeypatch.setenv(tf_runtime.ONEDNN, "1")
+    assert provenance.hardware()["tf_enable_onednn_opts"] == "1"
