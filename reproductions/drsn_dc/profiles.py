@@ -55,6 +55,16 @@ DRSN-DC 81 min (3 seeds each: 108 + 244 min), the two ablation steps 57 + 81
 min, VGG-19 101 min, AlexNet 12 min, GoogLeNet 13 min: **≈ 10.3 CPU-hours**,
 plus about 10 minutes of tracing, testing and loading. The cap (40 epochs)
 bounds a run at twice that; at today's load the wall clock is 2-4× longer.
+
+The machines differ (measured 2026-12-03, same command, 64 px, the machine
+alone): on an AMD EPYC (AVX2, no AVX-512) TensorFlow leaves its oneDNN kernels
+off, and ResNet50 / DRSN-DC train at 14.0 / 9.0 images/s; with them on (as
+every command now does, ``reproductions.common.tf_runtime.prefer_onednn``)
+34.0 / 17.5 — still 2-3× below the Xeon's figures above. There a DRSN-DC
+epoch takes about 8.5 minutes (first epoch of seed 0 without oneDNN: 22
+minutes) and a converged run about 3 hours, longer than one working session
+of ours, whose checkpoints do not survive it: the DRSN-DC runs are made on the
+Xeon (``lscpu``: an Intel Xeon with AVX-512 flags).
 """
 from reproductions.common.profiles import Profile
 from reproductions.drsn_dc.paper import INPUT_SIZE
