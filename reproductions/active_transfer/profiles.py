@@ -62,6 +62,18 @@ pessimistic), so the cpu profile trains at 64 px: at 112 px only a
 4,000-cell pool (7.9 / 12.6 hours) or budgets 10 / 20 / 40 / 100 (8.9 /
 13.9 hours) would come near, and both cut what the paper's curves are about
 (the pool is already 5× smaller than LSHEp-2's).
+
+Another of our machines, an AMD EPYC with 2 cores (AVX2, no AVX-512),
+measured on 2026-12-03 by the same benchmark at 64 px while one other
+training shared it: 93 / 182 / 376 images per CPU-second with TensorFlow's
+oneDNN kernels on (what every command now does,
+``reproductions.common.tf_runtime.prefer_onednn``), 59 / 134 / 326 with them
+off (TensorFlow's default on that CPU) -- about 3× below the Xeon. There the
+initial learning takes 71 s per epoch alone, the 20 % IN-AL loop of one seed
+took 20 minutes at half the machine (10 rounds of 7-15 epochs), and the
+profile as a whole about three times the hours above: an IN-AL or AL seed
+over every budget is then longer than one of our working sessions (whose
+checkpoints do not survive it), so those runs are made on the Xeon.
 """
 from __future__ import annotations
 
