@@ -85,3 +85,12 @@ def test_provenance_records_the_onednn_switch(monkeypatch):
     from reproductions.common import provenance
     monkeypatch.setenv(tf_runtime.ONEDNN, "1")
     assert provenance.hardware()["tf_enable_onednn_opts"] == "1"
+
+
+
+def test_the_test_process_runs_with_onednn_on():
+    """The root conftest.py imports ``reproductions`` before any test module
+    imports TensorFlow, so the switch is on unless the user chose."""
+    import conftest
+    assert not conftest.TENSORFLOW_WAS_IMPORTED
+    assert os.environ[tf_runtime.ONEDNN] == (conftest.USER_ONEDNN or "1")
