@@ -7,7 +7,7 @@ with ``python -m reproductions.<paper>``; shared machinery is in
 The package turns TensorFlow's oneDNN kernels on for every command, test and
 benchmark that imports it (:func:`reproductions.common.tf_runtime.prefer_onednn`:
 TensorFlow enables them by itself only on CPUs with AVX-512 VNNI and newer;
-without them, on an AVX2-only CPU, training runs 2-2.5× slower).
+without them, on an AVX2-only AMD EPYC, training ran 1.6-2.4× slower).
 """
 from reproductions.common.tf_runtime import prefer_onednn
 
