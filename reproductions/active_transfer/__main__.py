@@ -25,7 +25,7 @@ import sys
 
 from reproductions.active_transfer.paper import PAPER
 from reproductions.active_transfer.profiles import PROFILES
-from reproductions.common import experiment
+from reproductions.common import experiment, results
 from reproductions.common.experiment import Job
 
 SUBCOMMANDS = ("query", "update", "benchmark")
@@ -196,10 +196,9 @@ def source_summary(seed: int, fitted) -> dict:
     another session (its checkpoint gone, another CPU) is not bit-identical
     to the one the ``initial`` record describes; this says which one the run
     used."""
-    losses = fitted.outcome.history.get("val_loss") or []
     return {"seed": seed, "epochs": fitted.outcome.epochs,
             "best_epoch": fitted.outcome.best_epoch,
-            "best_val_loss": float(min(losses)) if losses else None,
+            "best_val_loss": results.best_val_loss(fitted.outcome.history),
             **_percent(fitted.metrics)}
 
 
@@ -209,7 +208,7 @@ def run_case(ctx, job: Job) -> dict:
     import numpy as np
 
     from reproductions.active_transfer import active, data, labelling, models
-    from reproductions.common import metrics, results, training
+    from reproductions.common import metrics, training
 
     profile, extra = ctx.profile, ctx.profile.extra
     target = ctx.state["target"]

@@ -51,6 +51,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from reproductions.common import results
+
 #: Our criterion names -> scikit-activeml's ``uncertainty_scores`` methods.
 CRITERIA = {"entropy": "entropy", "least_confidence": "least_confident",
             "margin": "margin_sampling"}
@@ -301,10 +303,9 @@ def run_loop(learner: Learner, plan: BudgetPlan, *, criterion: str, seed: int,
         outcome = learner.fit(model, np.sort(state.labelled(r)), Path(fits_dir) / entry["fit"])
         fits.append(outcome)
         if not entry["done"]:
-            history = outcome.history.get("val_loss", [])
             entry.update(done=True, epochs=outcome.epochs, best_epoch=outcome.best_epoch,
                          stopped_by=outcome.stopped_by,
-                         best_val_loss=(min(history) if history else None),
+                         best_val_loss=results.best_val_loss(outcome.history),
                          wall_time_s=outcome.wall_time_s,
                          train_images_per_s=outcome.train_images_per_s)
             state.save()

@@ -3,7 +3,7 @@ from the stored runs (the curve tables are drawn by the harness)."""
 from __future__ import annotations
 
 from reproductions.active_transfer.paper import CASE_LABELS, CASES, PAPER
-from reproductions.common import plots
+from reproductions.common import plots, results
 
 
 def headline(run: dict, store) -> dict | None:
@@ -166,9 +166,9 @@ def source_table(store) -> str:
         stored = initial.get(src["seed"] if src else r["seed"])
         if stored:
             m = stored["values"]["initial"]["initial"]
-            losses = (stored.get("history") or {}).get("val_loss") or []
             stored_text = ", ".join(facts(stored["epochs"], stored.get("best_epoch"),
-                                          min(losses) if losses else None, m["mca"], m["aca"]))
+                                          results.best_val_loss(stored.get("history") or {}),
+                                          m["mca"], m["aca"]))
         else:
             stored_text = "—"
         lines.append("| " + " | ".join([name, *used, stored_text]) + " |")

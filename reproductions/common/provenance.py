@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from reproductions.common import tf_runtime
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -89,8 +91,8 @@ def gpu_models() -> list[str]:
 def hardware() -> dict:
     return {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "gpu": gpu_models(),
             "platform": platform.platform(),
-            # TensorFlow's oneDNN switch (reproductions.common.tf_runtime.prefer_onednn)
-            "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS")}
+            # TensorFlow's oneDNN switch (tf_runtime.prefer_onednn)
+            "tf_enable_onednn_opts": os.environ.get(tf_runtime.ONEDNN)}
 
 
 def now() -> str:

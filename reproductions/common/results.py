@@ -38,6 +38,13 @@ REQUIRED_PROVENANCE_FIELDS = ("commit", "packages", "hardware", "command", "time
 REQUIRED_TOP_FIELDS = ("paper", "profile", "datasets", "synthetic", "runs")
 
 
+def best_val_loss(history: Mapping) -> float | None:
+    """The lowest validation loss of a history (``{metric: [per epoch]}``),
+    or ``None`` when it has none."""
+    losses = history.get("val_loss") or []
+    return float(min(losses)) if losses else None
+
+
 def missing_fields(run: dict) -> list[str]:
     """The fields a stored run lacks for its kind (``keras`` by default)."""
     kind = run.get("kind", "keras")

@@ -87,7 +87,6 @@ def test_provenance_records_the_onednn_switch(monkeypatch):
     assert provenance.hardware()["tf_enable_onednn_opts"] == "1"
 
 
-
 def test_the_test_process_runs_with_onednn_on():
     """The root conftest.py imports ``reproductions`` before any test module
     imports TensorFlow, so the switch is on unless the user chose."""
