@@ -72,8 +72,10 @@ off (TensorFlow's default on that CPU) -- about 3× below the Xeon. There the
 initial learning takes 71 s per epoch alone, the 20 % IN-AL loop of one seed
 took 20 minutes at half the machine (10 rounds of 7-15 epochs), and the
 profile as a whole about three times the hours above: an IN-AL or AL seed
-over every budget is then longer than one of our working sessions (whose
-checkpoints do not survive it), so those runs are made on the Xeon.
+over every budget is then longer than one of our working sessions and is
+resumed at its last round in the next one when its checkpoints in
+``~/.cache/hep2repro`` are still there (usually; they were lost between some
+sessions), or made on the Xeon.
 """
 from __future__ import annotations
 
