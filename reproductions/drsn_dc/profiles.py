@@ -63,10 +63,11 @@ every command now does, ``reproductions.common.tf_runtime.prefer_onednn``)
 34.0 / 17.5 — still 2-3× below the Xeon's figures above. There a DRSN-DC
 epoch takes about 8.5-11 minutes with its validation (first epoch of seed 0
 without oneDNN: 22 minutes; a ResNet50 epoch 5.5 minutes) and a converged
-run about 3 hours, longer than one working session of ours: such a run is resumed from its last epoch in the next session when
-its checkpoint in ``~/.cache/hep2repro`` is still there (usually; it was lost
-between some sessions), and made alone on the Xeon (``lscpu``: an Intel Xeon
-with AVX-512 flags) when one is available.
+run about 3 hours, longer than one working session of ours: such a run is
+resumed from its last epoch in the next session when its checkpoint in
+``~/.cache/hep2repro`` is still there (usually; it was lost between some
+sessions), and made alone on the Xeon (``lscpu``: an Intel Xeon with AVX-512
+flags) when one is available.
 """
 from reproductions.common.profiles import Profile
 from reproductions.drsn_dc.paper import INPUT_SIZE
