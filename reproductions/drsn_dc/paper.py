@@ -24,9 +24,6 @@ paper's value in both columns.
 """
 from reproductions.common.paper import Claim, DatasetSpec, PaperSpec, Row, Table
 
-# Workaround until reproductions/common/paper.py names the second F1 (the
-# README and ``compare`` label a metric through this table).
-
 #: Table 1: the paper's 9 ANA classes, original and rotation/flip-expanded images.
 TABLE1_CLASSES = ("cytoplasmic granular", "cytoplasmic fibrous", "nuclear dot",
                   "nuclear granular", "nuclear membrane", "nucleolar", "homogeneous",
