@@ -176,7 +176,8 @@ def source_table(store) -> str:
 
 
 def sections(store) -> str:
-    """Parameters, the labelling rounds of IN-AL and the classes each case
+    """Parameters, the labelling rounds of IN-AL and AL (each beside its
+    random-sampling counterpart's single fine-tuning) and the classes each case
     labelled (first seed, headline budget)."""
     runs = store.first_seed_runs()
     budget = store.profile["extra"]["headline_budget"]
@@ -185,11 +186,18 @@ def sections(store) -> str:
     if params:
         notes += ("\n## Parameters\n\n| network | parameters |\n|---|---:|\n"
                   + "".join(f"| {PAPER.label(row)} | {n:,} |\n" for row, n in params.items()))
-    if "in_al" in runs:
-        table = rounds_table(runs["in_al"], store)
-        if table:
-            notes += (f"\n## Labelling rounds of IN-AL at {budget} % (first seed)\n\n"
-                      + table + "\n")
+    for loop, random_case in (("in_al", "in_rs"), ("al", "rs")):
+        table = rounds_table(runs[loop], store) if loop in runs else ""
+        if not table:
+            continue
+        notes += (f"\n## Labelling rounds of {_short(loop)} at {budget} % (first seed)\n\n"
+                  + table + "\n")
+        single = headline(runs[random_case], store) if random_case in runs else None
+        if single and single["rounds"]:
+            (r,) = single["rounds"]
+            notes += (f"\n{_short(random_case)} on the same seed labels {r['labelled']} random "
+                      f"cells in one fine-tuning: {r['epochs']} epochs, best epoch "
+                      f"{r['best_epoch'] + 1}, best val. loss {r['best_val_loss']:.3f}.\n")
     table = source_table(store)
     if table:
         notes += ("\n## The initial-learning network behind each IN-* run\n\n"

@@ -89,7 +89,9 @@ def test_readme_figures_and_saved_networks(smoke):
     for t in PAPER.tables:
         assert t.title in readme
     for section in ("## The stand-in target", "## Labelling rounds of IN-AL at 20 %",
-                    "## Labelled cells per class at 20 %", "## Parameters"):
+                    "## Labelling rounds of AL at 20 %", "IN-RS on the same seed labels",
+                    "\nRS on the same seed labels", "## Labelled cells per class at 20 %",
+                    "## Parameters"):
         assert section in readme
     for figure in ("curve_aca.png", "curve_mca.png", "confusion_rs.png", "confusion_in_al.png",
                    "tsne.png", "per_class_accuracy.png", "labelled_classes.png",
