@@ -193,7 +193,7 @@ def sections(store) -> str:
         notes += (f"\n## Labelling rounds of {_short(loop)} at {budget} % (first seed)\n\n"
                   + table + "\n")
         single = headline(runs[random_case], store) if random_case in runs else None
-        if single and single["rounds"]:
+        if single and single["rounds"] and single["rounds"][0].get("best_val_loss") is not None:
             (r,) = single["rounds"]
             notes += (f"\n{_short(random_case)} on the same seed labels {r['labelled']} random "
                       f"cells in one fine-tuning: {r['epochs']} epochs, best epoch "
