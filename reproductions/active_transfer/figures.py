@@ -105,6 +105,13 @@ def summary_figures(ctx) -> None:
                               keys=("loss", "val_loss", "accuracy", "val_accuracy"))
 
 
+def _fit_facts(r: dict) -> tuple[str, str, str]:
+    """Epochs, best epoch (from 1) and best validation loss of one fine-tuning."""
+    best = "—" if r.get("best_epoch") is None else str(r["best_epoch"] + 1)
+    loss = "—" if r.get("best_val_loss") is None else f"{r['best_val_loss']:.3f}"
+    return str(r.get("epochs", "—")), best, loss
+
+
 def rounds_table(run: dict, store) -> str:
     """Markdown: the labelling rounds of a case at the headline budget."""
     b = headline(run, store)
@@ -116,11 +123,10 @@ def rounds_table(run: dict, store) -> str:
     for r in b["rounds"]:
         score = (f"{r['score_selected_mean']:.3f} / {r['score_pool_mean']:.3f}"
                  if "score_selected_mean" in r else "—")
-        best = "—" if r.get("best_epoch") is None else r["best_epoch"] + 1
-        loss = "—" if r.get("best_val_loss") is None else f"{r['best_val_loss']:.3f}"
+        epochs, best, loss = _fit_facts(r)
         lines.append(f"| {r['round'] + 1} | {r['labelled']} | "
                      f"{'at random' if r['round'] == 0 else 'most uncertain'} | {score} | "
-                     f"{r.get('epochs', '—')} | {best} | {loss} | "
+                     f"{epochs} | {best} | {loss} | "
                      f"{(r.get('stopped_by') or '—').split(':')[0]} |")
     return "\n".join(lines)
 
@@ -195,9 +201,10 @@ def sections(store) -> str:
         single = headline(runs[random_case], store) if random_case in runs else None
         if single and single["rounds"] and single["rounds"][0].get("best_val_loss") is not None:
             (r,) = single["rounds"]
+            epochs, best, loss = _fit_facts(r)
             notes += (f"\n{_short(random_case)} on the same seed labels {r['labelled']} random "
-                      f"cells in one fine-tuning: {r['epochs']} epochs, best epoch "
-                      f"{r['best_epoch'] + 1}, best val. loss {r['best_val_loss']:.3f}.\n")
+                      f"cells in one fine-tuning: {epochs} epochs, best epoch {best}, "
+                      f"best val. loss {loss}.\n")
     table = source_table(store)
     if table:
         notes += ("\n## The initial-learning network behind each IN-* run\n\n"
