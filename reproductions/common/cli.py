@@ -58,6 +58,10 @@ def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profil
                         help=f"comma-separated rows to run (default: all): {','.join(rows)}")
     parser.add_argument("--seed", type=int,
                         help="first seed; multi-seed rows use seed, seed+1, ...")
+    parser.add_argument("--only-seeds", type=_seed_list, metavar="S[,S...]",
+                        help="run only these of the profile's seeds (e.g. 2 to rerun one "
+                        "seed with --rerun); the protocol and the results folder stay the "
+                        "profile's")
     parser.add_argument("--epochs", type=int, help="override the profile's epochs for every row")
     parser.add_argument("--batch-size", type=int, help="override the profile's batch size")
     parser.add_argument("--image-size", type=int, help="override the profile's input size")
@@ -88,6 +92,17 @@ def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profil
                         help="Keras progress output (default: bar on a terminal, "
                         "one line per epoch otherwise)")
     return parser
+
+
+def _seed_list(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        seeds = ()
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of seeds "
+                                         "(e.g. 2 or 1,2)")
+    return seeds
 
 
 def parse_rows(text: str, rows: Sequence[str]) -> list[str]:

@@ -181,6 +181,30 @@ def stratified_subset(labels: np.ndarray, size: int | None, seed: int) -> np.nda
     return np.sort(np.concatenate(keep))
 
 
+def split_ids_sha256(builder) -> dict[str, str]:
+    """Per split of ``builder``: sha256 of its sorted ``id<TAB>label`` lines.
+
+    What a run's data was, beyond the builder's name and version: a builder
+    change that moves cells between splits, drops or relabels one changes
+    the hash. Images are not decoded (ids and labels only), so this takes
+    seconds even for I3A's 13,596 cells.
+    """
+    import hashlib
+
+    import tensorflow_datasets as tfds
+
+    features = getattr(builder.info, "features", {}) or {}
+    skip = {k: tfds.decode.SkipDecoding() for k in features.keys()
+            if isinstance(features[k], tfds.features.Image)}
+    out = {}
+    for split in sorted(builder.info.splits):
+        ds = builder.as_dataset(split=split, shuffle_files=False, decoders=skip or None)
+        lines = sorted(f"{i.decode()}\t{int(l)}" for i, l in ds.map(
+            lambda ex: (ex["id"], ex["label"])).as_numpy_iterator())
+        out[split] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return out
+
+
 def load_arrays(builder, split: str, preprocess: Callable, *, subset: int | None = None,
                 seed: int = 0) -> ArraySplit:
     """Decodes ``split`` and applies ``preprocess(example) -> image`` once.

@@ -187,9 +187,24 @@ def _main(spec: Reproduction, argv) -> int:
         ctx.log("loading and preprocessing the splits")
         spec.load(ctx)
     extra = list(spec.extra_jobs(ctx)) if spec.extra_jobs is not None else []
-    run_all(ctx, spec, plan_jobs(ctx.profile, ctx.rows, extra))
+    run_all(ctx, spec, only_seeds(plan_jobs(ctx.profile, ctx.rows, extra), ctx.args.only_seeds))
     finish(ctx, spec)
     return 0
+
+
+def only_seeds(jobs: Sequence[Job], seeds: Sequence[int] | None) -> list[Job]:
+    """The jobs of ``seeds`` (``--only-seeds``; all jobs for ``None``): a
+    filter on the plan, not a change of protocol, so the runs land in the
+    same results and checkpoints as the others."""
+    if seeds is None:
+        return list(jobs)
+    planned = sorted({job.seed for job in jobs})
+    unknown = sorted(set(seeds) - set(planned))
+    if unknown:
+        raise UserError(f"--only-seeds {','.join(map(str, seeds))}: the profile plans no "
+                        f"run of seed(s) {', '.join(map(str, unknown))} for these rows; its "
+                        f"seeds are {', '.join(map(str, planned))}.")
+    return [job for job in jobs if job.seed in seeds]
 
 
 def _work_tag(profile: Profile, datasets: Mapping[str, dict]) -> str:
@@ -245,7 +260,8 @@ def setup(spec: Reproduction, argv) -> Context:
                       "splits": {name: s.num_examples
                                  for name, s in builder.info.splits.items()},
                       "manual_dir": (None if source.manual_dir is None or source.user_folder
-                                     else source.manual_dir.name)}
+                                     else source.manual_dir.name),
+                      "split_ids_sha256": data_lib.split_ids_sha256(builder)}
         if source.user_folder:
             info[role]["root"] = str(source.manual_dir)
             info[role]["classes"] = list(builder.class_names)
@@ -294,7 +310,11 @@ def run_all(ctx: Context, spec: Reproduction, jobs: Sequence[Job]) -> None:
                     "process; skipped")
             continue
         ctx.log(f"run {i}/{len(todo)}: {job.describe()}")
+        sessions = provenance.log_session(ctx.run_dir(job))
         record = spec.run(ctx, job)
+        profile_json = ctx.store.profile
+        record["provenance"].update(provenance.run_fields(
+            sessions, ctx.store.datasets, profile_json, results.protocol_fields(profile_json)))
         ctx.store.add_run(record)
         refresh(ctx, spec)  # partial tables are readable at once
         ctx.log(f"stored {job.describe()}: " + ", ".join(

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 import importlib.metadata
+import json
 import os
 import platform
 import subprocess
@@ -108,3 +110,110 @@ def collect(command: list[str] | None = None) -> dict:
         "command": " ".join(command if command is not None else sys.argv),
         "time": now(),
     }
+
+
+# --- per run: the sessions it trained in, its data, its profile -------------
+SESSIONS_FILE = "provenance_sessions.json"
+# What trains a network: a change under these paths between a run's first and
+# last session may change what it computes (Markdown is prose, results/ output).
+CODE_PATHS = ("layers", "reproductions", "tfds_builders", "setup.cfg")
+UNKNOWN = "unknown"  # a fact that was not recorded and cannot be derived
+# Fields every stored run's provenance carries (``compare --check``):
+RUN_FIELDS = ("sessions", "commit_span", "data", "profile")
+_PROCESS = f"{os.getpid()}-{datetime.datetime.now().timestamp():.6f}"  # this process
+
+
+def session() -> dict:
+    """This process as one session of a run: its code version and CPU."""
+    return {**git_commit(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
+            "time": now(), "process": _PROCESS}
+
+
+def log_session(run_dir: Path) -> list[dict]:
+    """Appends this process to ``run_dir``'s session log (once per process)
+    and returns the log: every session the run was started or resumed in,
+    first to last. The log lives beside the run's checkpoints, so it
+    survives exactly as long as what it describes."""
+    path = Path(run_dir) / SESSIONS_FILE
+    try:
+        sessions = json.loads(path.read_text())
+    except (OSError, ValueError):
+        sessions = []
+    if not any(s.get("process") == _PROCESS for s in sessions):
+        sessions.append(session())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(sessions, indent=1))
+        os.replace(tmp, path)
+    return sessions
+
+
+def code_changed(first: str, last: str) -> bool | str:
+    """Whether the training code (``CODE_PATHS``, Markdown left out) differs
+    between two commits; ``UNKNOWN`` when git cannot tell."""
+    if UNKNOWN in (first, last):
+        return UNKNOWN
+    if first == last:
+        return False
+    try:
+        diff = subprocess.run(["git", "diff", "--quiet", first, last, "--", *CODE_PATHS,
+                               ":(exclude)*.md"], cwd=REPO_ROOT, capture_output=True,
+                              timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return UNKNOWN
+    return {0: False, 1: True}.get(diff.returncode, UNKNOWN)
+
+
+def commit_span(sessions: list[dict]) -> dict:
+    """The first and last commit a run trained under, and whether the
+    training code changed in between (a resumed run)."""
+    first = sessions[0].get("commit", UNKNOWN) if sessions else UNKNOWN
+    last = sessions[-1].get("commit", UNKNOWN) if sessions else UNKNOWN
+    return {"first": first, "last": last, "training_code_changed": code_changed(first, last),
+            "dirty": any(s.get("dirty") for s in sessions)}
+
+
+def sha256_json(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def profile_identity(profile_json: dict, protocol: dict) -> dict:
+    """The profile a run belongs to: its name and a hash of its protocol
+    fields (``results.protocol_fields``)."""
+    return {"name": profile_json.get("name"), "protocol_sha256": sha256_json(protocol)}
+
+
+def data_identity(datasets: dict) -> dict:
+    """Per role: the dataset, builder config and version, and the hash of
+    each split's example ids and labels (``data.split_ids_sha256``)."""
+    return {role: {"name": d.get("name"), "config": d.get("config"),
+                   "version": d.get("version", UNKNOWN),
+                   "split_ids_sha256": d.get("split_ids_sha256", UNKNOWN)}
+            for role, d in datasets.items()}
+
+
+def run_fields(sessions: list[dict], datasets: dict, profile_json: dict,
+               protocol: dict) -> dict:
+    """What a finished run adds to its ``provenance`` (``RUN_FIELDS``)."""
+    return {"sessions": [{k: v for k, v in s.items() if k != "process"} for s in sessions],
+            "commit_span": commit_span(sessions), "data": data_identity(datasets),
+            "profile": profile_identity(profile_json, protocol)}
+
+
+def run_problems(prov: dict) -> list[str]:
+    """What a run's provenance lacks of ``RUN_FIELDS`` (an ``UNKNOWN`` value
+    is a fact recorded as unknown, not a missing one)."""
+    problems = [f"provenance lacks {f!r}" for f in RUN_FIELDS if f not in prov]
+    if not prov.get("sessions", [None]) or any(
+            "cpu" not in s or "commit" not in s for s in prov.get("sessions") or []):
+        problems.append("provenance 'sessions' is empty or a session lacks its cpu/commit")
+    span = prov.get("commit_span", {})
+    problems += [f"provenance 'commit_span' lacks {k!r}"
+                 for k in ("first", "last", "training_code_changed") if "commit_span" in prov
+                 and k not in span]
+    for role, d in (prov.get("data") or {}).items():
+        problems += [f"provenance 'data' of {role!r} lacks {k!r}"
+                     for k in ("version", "split_ids_sha256") if k not in d]
+    if "profile" in prov and "protocol_sha256" not in prov["profile"]:
+        problems.append("provenance 'profile' lacks 'protocol_sha256'")
+    return problems

@@ -136,13 +136,16 @@ class ResultsStore:
             if self._same_settings(old):
                 self._take_in(old)
             elif not force:
+                moved = ("" if same_splits(old.get("datasets", {}), datasets) else
+                         "; its splits hold other examples than these (the dataset "
+                         "builder changed)")
                 raise UserError(
                     f"{self.path} holds results of profile "
                     f"{old.get('profile', {}).get('name')!r} on "
                     f"{_names(old.get('datasets', {}))}"
                     f"{' (synthetic)' if old.get('synthetic') else ''} with other "
                     f"settings than this run (profile {profile.name!r} on "
-                    f"{_names(datasets)}). Results are not overwritten: pass "
+                    f"{_names(datasets)}{moved}). Results are not overwritten: pass "
                     "--output-dir to write elsewhere, or --force to replace them "
                     "(the old file is kept as results.json.bak).")
             else:
@@ -157,7 +160,8 @@ class ResultsStore:
                 and old.get("synthetic") == mine["synthetic"]
                 and bool(old.get("user_data")) == mine["user_data"]
                 and data_identity(old.get("datasets", {})) == data_identity(mine["datasets"])
-                and protocol_fields(old.get("profile", {})) == protocol_fields(mine["profile"]))
+                and protocol_fields(old.get("profile", {})) == protocol_fields(mine["profile"])
+                and same_splits(old.get("datasets", {}), mine["datasets"]))
 
     def _take_in(self, stored: dict) -> None:
         """Merges a results.json of the same settings into this store: its runs
@@ -273,6 +277,15 @@ def data_identity(datasets: dict) -> dict:
     return {role: (d.get("name"), d.get("config"),
                    d.get("version") if d.get("name") == "image_folder" else None)
             for role, d in datasets.items()}
+
+
+def same_splits(old: dict, new: dict) -> bool:
+    """Whether the splits' example ids are the same in both (where both
+    recorded them): a builder change that moved cells between splits makes
+    stored runs incomparable with new ones."""
+    return all(old[role]["split_ids_sha256"] == d["split_ids_sha256"]
+               for role, d in new.items()
+               if "split_ids_sha256" in d and "split_ids_sha256" in old.get(role, {}))
 
 
 def _names(datasets: dict) -> str:
@@ -722,6 +735,7 @@ def check(results_json: Path) -> list[str]:
         prov = run.get("provenance", {})
         problems += [f"{where}: provenance lacks {f!r}"
                      for f in REQUIRED_PROVENANCE_FIELDS if f not in prov]
+        problems += [f"{where}: {p}" for p in provenance.run_problems(prov)]
         if prov.get("dirty"):
             problems.append(f"{where}: run from a dirty tree (commit "
                             f"{str(prov.get('commit'))[:10]} plus uncommitted changes): "

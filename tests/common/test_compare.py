@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from reproductions.common import results
+from reproductions.common import provenance, results
 from reproductions.common.profiles import Profile
 from reproductions.super_xception.paper import PAPER
 
@@ -30,6 +30,8 @@ def _fill(results_dir):
         wall_time_s=1.0, train_images_per_s=1.0))
     for run in store.runs:  # as from a clean tree, whatever this checkout's state
         run["provenance"]["dirty"] = False
+        run["provenance"].update(provenance.run_fields(
+            [provenance.session()], store.datasets, PROFILE.to_json(), {}))
     store.save()
     return store
 
@@ -67,6 +69,16 @@ def test_check_fails_when_provenance_is_missing(tmp_path):
     # without --check it still prints the table and exits 0
     proc = compare("--results-dir", str(tmp_path))
     assert proc.returncode == 0 and "91.00 ± 1.41 (n=2)" in proc.stdout
+
+
+def test_check_fails_when_a_run_lacks_its_commit_span(tmp_path):
+    store = _fill(tmp_path)
+    data = json.loads(store.path.read_text())
+    del data["runs"][2]["provenance"]["commit_span"]
+    store.path.write_text(json.dumps(data))
+    proc = compare("--results-dir", str(tmp_path), "--check")
+    assert proc.returncode == 1
+    assert "run 2 (deep_cnn, seed 0): provenance lacks 'commit_span'" in proc.stderr
 
 
 def test_check_fails_on_a_run_from_a_dirty_tree(tmp_path):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from reproductions.common import results
+from reproductions.common import provenance, results
 from reproductions.common.errors import UserError
 from reproductions.common.paper import DatasetSpec, PaperSpec, Row, Table
 from reproductions.common.profiles import Profile
@@ -37,6 +37,8 @@ def _record(seed, mca, aca, row="net", variant=""):
                              epochs=1, wall_time_s=2.0, train_images_per_s=5.0,
                              variant=variant, best_epoch=0)
     run["provenance"]["dirty"] = False  # as from a clean tree, whatever this checkout's state
+    run["provenance"].update(provenance.run_fields([provenance.session()], DATASETS,
+                                                   SMOKE.to_json(), {}))
     return run
 
 
@@ -277,6 +279,37 @@ def test_paired_gap_per_seed_against_the_paper_claim(store):
     assert gap["paper"] == pytest.approx(10.0)  # 90.0 - 80.0 as printed
     assert results.paired_gap(PAPER, store.data["runs"], "t1", "theirs", "net", "mca") is None
     assert results.paired_gap(PAPER, [], "t1", "other", "net", "mca") is None
+
+
+def test_check_reports_each_missing_run_provenance_field(store):
+    for field in provenance.RUN_FIELDS:
+        data = json.loads(store.path.read_text())
+        del data["runs"][0]["provenance"][field]
+        store.path.write_text(json.dumps(data))
+        assert [p for p in results.check(store.path)] == [
+            f"{store.path}: run 0 (net, seed 0): provenance lacks {field!r}"]
+        store.save()  # restores the field
+    assert results.check(store.path) == []
+    data = json.loads(store.path.read_text())
+    del data["runs"][0]["provenance"]["data"]["data"]["split_ids_sha256"]
+    data["runs"][1]["provenance"]["sessions"][0].pop("cpu")
+    store.path.write_text(json.dumps(data))
+    problems = results.check(store.path)
+    assert len(problems) == 2
+    assert "run 0" in problems[0] and "'split_ids_sha256'" in problems[0]
+    assert "run 1" in problems[1] and "cpu" in problems[1]
+
+
+def test_stored_runs_of_other_split_ids_are_refused(store):
+    datasets = {"data": {**DATASET, "split_ids_sha256": {"train": "a", "test": "b"}}}
+    s = results.ResultsStore(store.dir, PAPER, SMOKE, datasets, synthetic=True)
+    assert len(s.runs) == 3  # nothing recorded before: the same settings
+    s.save()
+    moved = {"data": {**DATASET, "split_ids_sha256": {"train": "a", "test": "c"}}}
+    with pytest.raises(UserError, match="its splits hold other examples"):
+        results.ResultsStore(store.dir, PAPER, SMOKE, moved, synthetic=True)
+    assert len(results.ResultsStore(store.dir, PAPER, SMOKE, datasets,
+                                    synthetic=True).runs) == 3
 
 
 def test_check_reports_missing_provenance(store):
