@@ -21,7 +21,7 @@ import statistics
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
-from reproductions.common import provenance
+from reproductions.common import claims, provenance
 from reproductions.common.errors import UserError
 from reproductions.common.paper import METRIC_LABELS, PaperSpec, format_x
 from reproductions.common.profiles import Profile
@@ -536,6 +536,7 @@ def write_readme(store: ResultsStore) -> Path:
         "Everything below is written by the command from `results.json`; "
         "paper values come from `reproductions/" + paper.key + "/paper.py`.",
         "",
+        *claims_markdown(paper, runs),
         "## Tables: paper vs reproduction",
         "",
         "`delta` = reproduced mean − paper. `± std (n)` over seeds where a row was "
@@ -616,28 +617,92 @@ def per_seed(runs: Iterable[dict], row: str, key, measured_only: bool = False) -
 
 def paired_gap(paper: PaperSpec, runs: Iterable[dict], table: str, baseline: str,
                proposed: str, metric: str) -> dict | None:
-    """``proposed − baseline`` on ``table``/``metric`` (points), per seed.
+    """``proposed − baseline`` on ``table``/``metric`` (points), per seed,
+    with a paired t-test and a sign test (``common.claims.paired_test``).
 
     Both rows of a seed see the same split, batch order and augmentation, so
     the per-seed difference measures a paper's "X beats Y" claim together
-    with its spread across seeds. ``None`` until some seed has both rows.
+    with its spread across seeds. A seed whose two runs started from
+    different networks (``claims.starting_network``) is not paired: it is
+    named in ``left_out`` with the reason. ``None`` until some seed has both
+    rows.
     """
     scored = [r for r in runs if r["row"] in r["values"].get(table, {})]
-    by_seed = {row: per_seed(scored, row, lambda r: r["values"][table][r["row"]][metric])
-               for row in (baseline, proposed)}
-    seeds = sorted(set(by_seed[baseline]) & set(by_seed[proposed]))
-    if not seeds:
+    by_seed = {row: per_seed(scored, row, lambda r: r) for row in (baseline, proposed)}
+    common = sorted(set(by_seed[baseline]) & set(by_seed[proposed]))
+    if not common:
         return None
-    diffs = [by_seed[proposed][k] - by_seed[baseline][k] for k in seeds]
+    left_out = {k: reason for k in common
+                if (reason := claims.unpaired_reason(by_seed[baseline][k],
+                                                     by_seed[proposed][k]))}
+    seeds = [k for k in common if k not in left_out]
+    value = lambda r: r["values"][table][r["row"]][metric]  # noqa: E731
+    diffs = [value(by_seed[proposed][k]) - value(by_seed[baseline][k]) for k in seeds]
+    test = claims.paired_test(diffs)
     printed = {r.key: r.values.get(metric) for r in paper.table(table).rows}
     claim = (printed[proposed] - printed[baseline]
              if None not in (printed.get(proposed), printed.get(baseline)) else None)
-    return {"seeds": seeds, "points": diffs, "mean": statistics.fmean(diffs),
-            "std": statistics.stdev(diffs) if len(diffs) > 1 else 0.0,
-            f"seeds_where_{proposed}_is_better": sum(d > 0 for d in diffs),
+    return {"seeds": seeds, "points": diffs, "mean": test["mean"], "std": test["std"],
+            f"seeds_where_{proposed}_is_better": test["ahead"],
             "paper": claim,
             "note": f"{proposed} − {baseline}, {metric.upper()} points on {table}, "
-                    "paired by seed (std with n − 1)"}
+                    "paired by seed (std with n − 1)",
+            "n": test["n"], "ahead": test["ahead"], "t_test_p": test["t_test_p"],
+            "sign_test_p": test["sign_test_p"], "verdict": test["verdict"],
+            "left_out": {str(k): v for k, v in left_out.items()}}
+
+
+def claims_markdown(paper: PaperSpec, runs: list[dict]) -> list[str]:
+    """The README's *Claims* section: every paired claim of the paper and the
+    order of every table with paper values against the paper's, computed
+    from the stored runs and worded by ``common.claims``."""
+    lines = []
+    for claim in paper.claims:
+        gap = paired_gap(paper, runs, claim.table, claim.baseline, claim.proposed,
+                         claim.metric)
+        if gap is not None:
+            lines.append("- " + claims.claim_sentence(
+                gap, claims.short_label(paper.label(claim.proposed)),
+                claims.short_label(paper.label(claim.baseline)), claim.metric,
+                claims.table_name(paper.table(claim.table).title)))
+    lines += ["- " + sentence for sentence in ranking_sentences(paper, runs)]
+    if not lines:
+        return []
+    return ["## Claims", "",
+            "Computed from the runs below by `reproductions/common/claims.py`: a paired claim "
+            "is *established* only when a paired t-test and an exact sign test over the "
+            "seeds both give p < 0.05 (two-sided), which the sign test cannot do with "
+            "fewer than 6 seeds. A ranking compares each table's reproduced means (every "
+            "row, however many seeds it has) with the paper's values.", "", *lines, ""]
+
+
+def ranking_sentences(paper: PaperSpec, runs: list[dict], tables=None) -> list[str]:
+    """One sentence per (table, summary metric) with paper values for at
+    least 3 rows that were reproduced: Kendall's τ and the flipped pairs
+    (per-class tables, whose metrics are classes, are not ranked)."""
+    agg = aggregate(paper, runs)
+    out = []
+    for table in paper.tables:
+        if table.is_curve or (tables is not None and table.key not in tables):
+            continue
+        for metric in (m for m in table.metrics if m in METRIC_LABELS):
+            rank, reproduced, printed = table_ranking(table, agg, metric)
+            if len(rank["rows"]) < 3:
+                continue
+            labels = {r.key: claims.short_label(r.label) for r in table.rows}
+            out.append(claims.ranking_sentence(rank, claims.table_name(table.title), metric,
+                                               labels, reproduced, printed))
+    return out
+
+
+def table_ranking(table, agg: dict, metric: str) -> tuple[dict, dict, dict]:
+    """``(claims.ranking(...), reproduced means, paper values)`` of one
+    metric of a table; rows the suite does not reproduce are not ranked."""
+    rows = [r for r in table.rows if r.reproduced]
+    reproduced = {r.key: agg[table.key].get(r.key, {}).get(metric, {}).get("mean")
+                  for r in rows}
+    printed = {r.key: r.values.get(metric) for r in rows}
+    return claims.ranking(reproduced, printed, [r.key for r in rows]), reproduced, printed
 
 
 def throughput(runs: list[dict], rows: Sequence[str]) -> dict | None:
