@@ -1,0 +1,148 @@
+"""The status column of the top-level README, written from ``results.json``.
+
+    python -m reproductions.status            # rewrites README.md's status cells
+    python -m reproductions.status --check    # exit 1 if README.md differs
+    python -m reproductions.status --print    # prints each paper's status line
+
+Each paper's line says, from ``results/<paper>/results.json`` alone: the
+profile and whether every planned run is stored; the paper's paired headline
+(its first :class:`~reproductions.common.paper.Claim`): both rows' mean ±
+std against the paper's values, the per-seed difference with a paired t-test
+and a sign test and the verdict that follows from them
+(``reproductions/common/claims.py``); and the order of the claim's table
+against the paper's (Kendall's τ, pairs that flip). The cells sit in the
+table of *What is reproduced* between ``<!-- status:begin -->`` and
+``<!-- status:end -->``; the other columns are left as they are.
+``tests/test_status.py`` checks that the committed README equals this text.
+No TensorFlow is imported.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import re
+import sys
+from pathlib import Path
+
+from reproductions.common import claims, results
+from reproductions.common.paper import PAPERS, PaperSpec, load_paper
+
+ROOT = Path(__file__).resolve().parents[1]
+BEGIN, END = "<!-- status:begin -->", "<!-- status:end -->"
+_ROW = re.compile(r"^\| `python -m reproductions\.(\w+)` \|")
+
+
+def planned_runs(paper: PaperSpec, profile: dict) -> list[tuple[str, int]]:
+    """``(row, seed)`` of every run the profile plans for the paper's rows
+    (ablation variants and extra jobs aside): every seed for the multi-seed
+    rows, the first for the others (``Profile.seeds_for``)."""
+    seeds = list(profile.get("seeds") or [0])
+    multi = set(profile.get("multi_seed_rows") or ())
+    return [(row, seed) for row in paper.rows
+            for seed in (seeds if row in multi else seeds[:1])]
+
+
+def status_line(key: str, data: dict, link: str) -> str:
+    """One paper's status cell from its ``results.json`` content."""
+    paper = load_paper(key)
+    runs = data.get("runs", [])
+    profile = data.get("profile", {})
+    stored = {(r["row"], r["seed"]) for r in runs if not r.get("variant")}
+    planned = planned_runs(paper, profile)
+    missing = [p for p in planned if p not in stored]
+    kind = (" (synthetic data)" if data.get("synthetic") else
+            " (user data)" if data.get("user_data") else "")
+    parts = [f"[results]({link}): {profile.get('name')} profile{kind}, "
+             + (f"complete ({len(planned)} of {len(planned)} planned runs)" if not missing else
+                f"incomplete ({len(planned) - len(missing)} of {len(planned)} planned runs)")]
+    if paper.claims:
+        claim = paper.claims[0]
+        table = paper.table(claim.table)
+        agg = results.aggregate(paper, runs)[table.key]
+        label = {r.key: claims.short_label(r.label) for r in table.rows}
+        printed = {r.key: r.values.get(claim.metric) for r in table.rows}
+        rows = (claim.proposed, claim.baseline)
+        means = " vs ".join(
+            f"{label[r]} {results.format_value(agg.get(r, {}).get(claim.metric))}"
+            for r in rows)
+        paper_values = " / ".join("—" if printed[r] is None else f"{printed[r]:.2f}"
+                                  for r in rows)
+        parts.append(f"{claims.table_name(table.title)}, {claims.metric_name(claim.metric)}: "
+                     f"{means} (paper {paper_values})")
+        gap = results.paired_gap(paper, runs, claim.table, claim.baseline, claim.proposed,
+                                 claim.metric)
+        if gap is not None:
+            parts.append(claims.short_claim(gap, label[claim.proposed], label[claim.baseline]))
+        if len(paper.claims) > 1:
+            parts.append(f"{len(paper.claims) - 1} more paired claim"
+                         f"{'s' if len(paper.claims) > 2 else ''} in the results README")
+        rank, _, _ = results.table_ranking(table, results.aggregate(paper, runs), claim.metric)
+        if len(rank["rows"]) >= 3:
+            parts.append(f"order of the table's {len(rank['rows'])} rows against the paper's: "
+                         f"{claims.tau_text(rank)}, {len(rank['flips'])} of {rank['pairs']} "
+                         "pairs flip")
+    return "; ".join(parts)
+
+
+def status_lines(root: Path = ROOT) -> dict[str, str]:
+    """Paper -> its status cell, for every paper with a ``results.json``."""
+    out = {}
+    for key in PAPERS:
+        path = root / "results" / key / "results.json"
+        if path.exists():
+            out[key] = status_line(key, json.loads(path.read_text()),
+                                   f"results/{key}/README.md")
+    return out
+
+
+def render(readme: str, lines: dict[str, str]) -> str:
+    """``readme`` with the status cell of every paper's row between the
+    markers replaced by ``lines[paper]`` (rows of other papers unchanged)."""
+    try:
+        head, rest = readme.split(BEGIN, 1)
+        body, tail = rest.split(END, 1)
+    except ValueError:
+        raise SystemExit(f"README.md lacks the markers {BEGIN} ... {END}") from None
+    out = []
+    for line in body.split("\n"):
+        m = _ROW.match(line)
+        if m and m.group(1) in lines and line.rstrip().endswith("|"):
+            cells = line.rstrip()[:-1].rstrip().rsplit(" | ", 1)
+            line = f"{cells[0]} | {lines[m.group(1)]} |"
+        out.append(line)
+    return head + BEGIN + "\n".join(out) + END + tail
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reproductions.status",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if README.md differs from the generated text")
+    parser.add_argument("--print", action="store_true", dest="print_lines",
+                        help="print each paper's status line and change nothing")
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    args = parser.parse_args(argv)
+    lines = status_lines(args.readme.resolve().parent)
+    if args.print_lines:
+        for key, line in lines.items():
+            print(f"{key}: {line}")
+        return 0
+    old = args.readme.read_text()
+    new = render(old, lines)
+    if args.check:
+        if old != new:
+            sys.stdout.writelines(difflib.unified_diff(
+                old.splitlines(True), new.splitlines(True), "README.md", "generated"))
+            print(f"{args.readme} differs from the generated status column: run "
+                  "python -m reproductions.status", file=sys.stderr)
+            return 1
+        return 0
+    if old != new:
+        args.readme.write_text(new)
+        print(f"rewrote the status column of {args.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""python -m reproductions.status: the README's status column is generated."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reproductions import status
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_committed_readme_equals_the_generated_status_column():
+    readme = (ROOT / "README.md").read_text()
+    assert status.BEGIN in readme and status.END in readme
+    assert readme == status.render(readme, status.status_lines(ROOT)), (
+        "README.md's status column is not what results/*/results.json gives: run "
+        "python -m reproductions.status")
+
+
+def test_every_paper_with_results_has_a_status_line_with_its_claim():
+    lines = status.status_lines(ROOT)
+    readme = (ROOT / "README.md").read_text()
+    for key, line in lines.items():
+        assert f"| `python -m reproductions.{key}` |" in readme
+        assert line in readme
+        assert "t-test p = " in line and "sign test p = " in line
+
+
+def test_check_fails_on_a_stale_readme_and_render_fixes_it(tmp_path):
+    (tmp_path / "results" / "super_xception").mkdir(parents=True)
+    data = json.loads((ROOT / "results/super_xception/results.json").read_text())
+    (tmp_path / "results/super_xception/results.json").write_text(json.dumps(data))
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    readme = tmp_path / "README.md"
+    assert status.main(["--readme", str(readme), "--check"]) == 0
+    # a result that moves makes the committed text stale
+    for run in data["runs"]:
+        if run["row"] == "super_xception" and run["seed"] == 1:
+            run["values"]["table1"]["super_xception"]["aca"] -= 5.0
+    (tmp_path / "results/super_xception/results.json").write_text(json.dumps(data))
+    assert status.main(["--readme", str(readme), "--check"]) == 1
+    assert status.main(["--readme", str(readme)]) == 0
+    assert status.main(["--readme", str(readme), "--check"]) == 0
+    text = readme.read_text()
+    assert "ahead in 2 of 3;" in text
+    # the other columns and the other papers' rows are left as they were
+    before = (ROOT / "README.md").read_text().splitlines()
+    after = text.splitlines()
+    assert len(before) == len(after)
+    changed = [a for a, b in zip(before, after) if a != b]
+    assert len(changed) == 1 and changed[0].startswith("| `python -m reproductions.super_xception` |")
+
+
+def test_planned_runs_follow_the_profile():
+    from reproductions.common.paper import load_paper
+    paper = load_paper("super_xception")
+    planned = status.planned_runs(paper, {"seeds": [0, 1, 2],
+                                          "multi_seed_rows": ["xception", "super_xception"]})
+    assert len(planned) == 4 + 2 * 3 and ("xception", 2) in planned
+
+
+def test_missing_markers_are_an_error(tmp_path):
+    with pytest.raises(SystemExit):
+        status.render("no markers here", {})
+
+
+def test_status_and_claims_import_no_tensorflow():
+    import subprocess
+    import sys
+    code = ("import sys, reproductions.status, reproductions.common.claims; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]; "
+            "sys.exit(bool(bad))")
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
