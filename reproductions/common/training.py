@@ -41,8 +41,10 @@ def set_determinism(seed: int, op_determinism: bool | None = None) -> None:
 
     ``op_determinism=None`` (auto) turns ``enable_op_determinism`` on only
     when a GPU is visible. On CPU the seeded kernels used here already give
-    bit-identical results run after run (``tests/common/test_training.py``
-    checks it), while op determinism makes CPU training about 3× slower
+    the same results run after run on the same CPU type and software
+    (bit-identical within one process, float32 round-off across processes:
+    ``tests/common/test_training.py``; not across CPU models), while op
+    determinism makes CPU training about 3× slower
     (Xception at 72×72: 6 vs 19 images/s on 2 cores).
     """
     keras.utils.set_random_seed(seed)

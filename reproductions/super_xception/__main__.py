@@ -1,7 +1,7 @@
 """python -m reproductions.super_xception — Table 1 of the Super-Xception paper.
 
 With no arguments: the demo profile -- every network of Table 1 trained for a
-few epochs on 600 chromosomes, about 5 minutes on 2 CPU cores -- on the
+few epochs on 600 chromosomes, 5-10 minutes on a 2-core machine -- on the
 embedded synthetic chromosomes (marked "synthetic"), or on the real BioImLab
 chromosomes when ../shared/data/bioimlab_chromosomes exists.
 ``--manual-dir <BioImLab folder> --profile cpu`` reproduces the table on the

@@ -45,7 +45,7 @@ CPU = Profile(
 
 DEMO = Profile(
     name="demo",
-    description="the default: a ~5-minute demonstration that every network of the table "
+    description="the default: a 5-10 minute demonstration (2-core machine) that every network of the table "
                 "learns, on a few hundred chromosomes (Adam 1e-3, a few epochs per row); "
                 "not the reproduction (that is cpu)",
     image_size=71, batch_size=32, epochs={"deep_cnn": 30, "super_alexnet": 8, "*": 2},
