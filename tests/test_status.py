@@ -72,3 +72,21 @@ def test_status_and_claims_import_no_tensorflow():
             "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]; "
             "sys.exit(bool(bad))")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_committed_results_readmes_carry_the_generated_claims():
+    from reproductions.common import results
+    from reproductions.common.paper import PAPERS, load_paper
+    checked = 0
+    for key in PAPERS:
+        path = ROOT / "results" / key / "results.json"
+        if not path.exists():
+            continue
+        lines = results.claims_markdown(load_paper(key),
+                                        json.loads(path.read_text())["runs"])
+        readme = (ROOT / "results" / key / "README.md").read_text()
+        assert "\n".join(lines) in readme, (
+            f"results/{key}/README.md's Claims section is stale: rerun its command with "
+            "--report-only")
+        checked += bool(lines)
+    assert checked >= 1
