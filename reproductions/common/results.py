@@ -474,6 +474,31 @@ def _capped_runs_markdown(keras_runs: list[dict]) -> list[str]:
     return lines
 
 
+def commits_cell(run: dict) -> str:
+    """The commits a run trained under: one, or first → last (``?`` where
+    the first was not recorded), with "code changed" when the training code
+    differs between them."""
+    prov = run["provenance"]
+    span = prov.get("commit_span") or {"first": provenance.UNKNOWN, "last": prov["commit"],
+                                       "training_code_changed": provenance.UNKNOWN}
+    first, last = (c if c == provenance.UNKNOWN else c[:10]
+                   for c in (span["first"], span["last"]))
+    if first == last:
+        return last
+    changed = {True: ", code changed", False: ", same code"}.get(
+        span["training_code_changed"], "")
+    return f"{'?' if first == provenance.UNKNOWN else first} → {last}{changed}"
+
+
+def cpus_cell(run: dict) -> str:
+    """The CPU model of each session the run trained in (``≥`` when only
+    the last session was recorded)."""
+    sessions = run["provenance"].get("sessions") or []
+    names = list(dict.fromkeys(s.get("cpu", provenance.UNKNOWN) for s in sessions))
+    partial = any("recorded" in s for s in sessions)
+    return ("… " if partial else "") + (", ".join(names) or provenance.UNKNOWN)
+
+
 def _runs_markdown(runs: list[dict]) -> list[str]:
     """The *Runs* tables: Keras training runs, then scikit-learn fits."""
     lines = []
@@ -485,29 +510,32 @@ def _runs_markdown(runs: list[dict]) -> list[str]:
                   "early stopping on the validation loss or the epoch cap; `wall time`: the "
                   "run's training, over every session it was resumed in (`≥`: a run stored "
                   "before that was counted, whose time is only its last session's; 0 when "
-                  "its finished checkpoint was read back). The curve of every run is in "
+                  "its finished checkpoint was read back); `commits`: the commit it trained under, "
+                  "first → last when it was resumed under another (`?`: not recorded, a run "
+                  "stored before sessions were logged); `CPU`: each session's processor "
+                  "(`…`: only the last session's is known). The curve of every run is in "
                   "`run_curves.png`.", "",
                   "| row | variant | seed | epochs | best epoch | ended by | wall time | "
-                  "train images/s | commit |",
-                  "|---|---|---:|---:|---:|---|---:|---:|---|"]
+                  "train images/s | commits | CPU |",
+                  "|---|---|---:|---:|---:|---|---:|---:|---|---|"]
         for r in keras_runs:
             lines.append(
                 f"| {r['row']} | {r.get('variant') or '—'} | {r['seed']} | {r['epochs']} | "
                 f"{_best_epoch(r)} | {r.get('stopped_by') or '—'} | "
                 f"{_wall_time(r)} | "
-                f"{r['train_images_per_s']:.1f} | {r['provenance']['commit'][:10]} |")
+                f"{r['train_images_per_s']:.1f} | {commits_cell(r)} | {cpus_cell(r)} |")
         lines += _capped_runs_markdown(keras_runs)
     if fits:
         lines += ["", "### scikit-learn fits", "",
                   "| row | variant | seed | fit time | features/s | chosen hyper-parameters "
-                  "| commit |",
-                  "|---|---|---:|---:|---:|---|---|"]
+                  "| commits | CPU |",
+                  "|---|---|---:|---:|---:|---|---|---|"]
         for r in fits:
             params = ", ".join(f"{k}={_fmt_value(v)}" for k, v in r["hyperparameters"].items())
             lines.append(
                 f"| {r['row']} | {r.get('variant') or '—'} | {r['seed']} | "
                 f"{_fmt_seconds(r['fit_time_s'])} | {r['features_per_s']:.0f} | "
-                f"{params or '—'} | {r['provenance']['commit'][:10]} |")
+                f"{params or '—'} | {commits_cell(r)} | {cpus_cell(r)} |")
     return lines
 
 

@@ -410,3 +410,19 @@ def test_readme_says_how_much_runs_stopped_by_the_cap_still_improved(store):
     assert "| capped | — | 0 | 12 | 12 | 0.9 | -10.00 % over 3 |" in lines
     assert "| short | — | 0 | 3 | 2 | 0.8 | +0.00 % over 1 |" in lines
     assert not any(line.startswith("| early | — | 0 | 3 | 1 | 1 |") for line in lines)
+
+
+def test_runs_table_shows_the_commit_span_and_each_sessions_cpu():
+    run = _record(0, 1.0, 1.0)
+    head = run["provenance"]["commit"]
+    assert results.commits_cell(run) == head[:10]
+    run["provenance"]["commit_span"] = {"first": "a" * 40, "last": "b" * 40,
+                                        "training_code_changed": True}
+    assert results.commits_cell(run) == f"{'a' * 10} → {'b' * 10}, code changed"
+    run["provenance"]["commit_span"]["first"] = provenance.UNKNOWN
+    run["provenance"]["commit_span"]["training_code_changed"] = provenance.UNKNOWN
+    assert results.commits_cell(run) == f"? → {'b' * 10}"
+    run["provenance"]["sessions"] = [{"cpu": "Xeon"}, {"cpu": "EPYC"}, {"cpu": "EPYC"}]
+    assert results.cpus_cell(run) == "Xeon, EPYC"
+    run["provenance"]["sessions"] = [{"cpu": "EPYC", "recorded": "last session only"}]
+    assert results.cpus_cell(run) == "… EPYC"
