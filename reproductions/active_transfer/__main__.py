@@ -30,6 +30,20 @@ from reproductions.common.experiment import Job
 
 SUBCOMMANDS = ("query", "update", "benchmark")
 
+#: The code behind a fine-tuning, hashed into its cache key
+#: (:func:`training_code_sha256`). Documented choice: the modules that
+#: build, transfer, feed and fit the target network -- this command (the
+#: fine-tuning's settings), the labelling loop, the data, the network and
+#: its wavelet layer, the common training loop, data pipeline and weight
+#: transfer (``builders``). The initial learning's own code (augmentation)
+#: is left out: what it produced enters the key as the source's weights.
+TRAINING_CODE = ("reproductions/active_transfer/__main__.py",
+                 "reproductions/active_transfer/active.py",
+                 "reproductions/active_transfer/data.py",
+                 "reproductions/active_transfer/models.py",
+                 "reproductions/common/training.py", "reproductions/common/data.py",
+                 "reproductions/common/builders.py", "layers/wavelet.py")
+
 NOTES = """## Reading of the paper (choices the text leaves open)
 
 Fig. 5 (the network), Table 1 (the steps of the loop) and Fig. 7 are not in the text;
@@ -162,6 +176,26 @@ def source_fit(ctx, seed: int):
     return ctx.state["fitted", seed]
 
 
+def training_code_sha256(ctx) -> str:
+    """:func:`reproductions.common.lineage.code_sha256` of
+    :data:`TRAINING_CODE` (once per command)."""
+    from reproductions.common import lineage
+
+    if "code_sha256" not in ctx.state:
+        ctx.state["code_sha256"] = lineage.code_sha256(TRAINING_CODE)
+    return ctx.state["code_sha256"]
+
+
+def source_weights_sha256(ctx, seed: int) -> str:
+    """:func:`reproductions.common.lineage.weights_sha256` of the initial
+    learning of ``seed`` (:func:`source_fit`; once per command)."""
+    from reproductions.common import lineage
+
+    if ("weights_sha256", seed) not in ctx.state:
+        ctx.state["weights_sha256", seed] = lineage.weights_sha256(source_fit(ctx, seed).model)
+    return ctx.state["weights_sha256", seed]
+
+
 def _percent(m: dict) -> dict:
     return {"mca": 100 * m["mca"], "aca": 100 * m["aca"]}
 
@@ -186,25 +220,36 @@ def run_initial(ctx, job: Job) -> dict:
         ctx.log(f"saved the initial-learning network to {path}")
         _save_inference_model(ctx, fitted.model, ctx.state["source"]["train"].class_names,
                               ctx.run_dir(job))
-    return fitted.record({"initial": {"initial": _percent(fitted.metrics)}})
+    return fitted.record({"initial": {"initial": _percent(fitted.metrics)}},
+                         weights_sha256=source_weights_sha256(ctx, job.seed))
 
 
-def source_summary(seed: int, fitted) -> dict:
+def source_summary(seed: int, fitted, weights_sha256: str) -> dict:
     """What an IN-* run transferred from: the initial-learning network's seed,
     epochs, best epoch (0-based, as ``best_epoch`` everywhere), best
-    validation loss and source-test MCA/ACA (%). A network retrained in
-    another session (its checkpoint gone, another CPU) is not bit-identical
-    to the one the ``initial`` record describes; this says which one the run
-    used."""
+    validation loss, source-test MCA/ACA (%) and the hash of its weights
+    (:func:`reproductions.common.lineage.weights_sha256`). A network
+    retrained in another session (its checkpoint gone, another CPU) is not
+    bit-identical to the one the ``initial`` record describes; this says
+    which one the run used, and the hash equals the ``initial`` record's
+    ``weights_sha256`` exactly when it is the same network."""
     return {"seed": seed, "epochs": fitted.outcome.epochs,
             "best_epoch": fitted.outcome.best_epoch,
             "best_val_loss": results.best_val_loss(fitted.outcome.history),
-            **_percent(fitted.metrics)}
+            **_percent(fitted.metrics), "weights_sha256": weights_sha256}
 
 
 def run_case(ctx, job: Job) -> dict:
     """One case on one seed: a labelling loop per budget (the headline budget
-    first), each scored on the test split."""
+    first), each scored on the test split.
+
+    The fine-tunings are cached under a key (:func:`active.fit_key`) of what
+    they start from, the cells they see and the code that trains them: the
+    loop's ``start`` names the seed (the new head's initialisation), the
+    source network by the hash of its weights (IN-* cases; also recorded as
+    ``start_sha256``) and the training code by :func:`training_code_sha256`.
+    A source retrained differently, or changed code, gives new keys: no
+    fine-tuning of another network is reused."""
     import numpy as np
 
     from reproductions.active_transfer import active, data, labelling, models
@@ -220,13 +265,16 @@ def run_case(ctx, job: Job) -> dict:
         extra["budgets"], key=lambda b: (b != headline, b))
     first = job.seed == profile.seeds[0]
     scored, record_extra, fits, wall = {}, {"budgets": {}}, [], 0.0
+    code = training_code_sha256(ctx)
     if init:
-        source_fitted = source_fit(ctx, source_seed(ctx, job.seed))
-        source = source_fitted.model
-        start = f"source{source_seed(ctx, job.seed)}-seed{job.seed}"
-        record_extra["source"] = source_summary(source_seed(ctx, job.seed), source_fitted)
+        from_seed = source_seed(ctx, job.seed)
+        source_fitted = source_fit(ctx, from_seed)
+        source, weights = source_fitted.model, source_weights_sha256(ctx, from_seed)
+        start = f"source{from_seed}-seed{job.seed}-weights{weights}-code{code}"
+        record_extra.update(source=source_summary(from_seed, source_fitted, weights),
+                            start_sha256=weights)
     else:
-        start = f"scratch-seed{job.seed}"
+        start = f"scratch-seed{job.seed}-code{code}"
     compile_model = _compile(ctx)
 
     def make_model():

@@ -37,7 +37,11 @@ fine-tuning is not repeated (and an interrupted one continues from its last
 epoch, see :func:`reproductions.common.training.train`). The fine-tunings
 live in a shared folder keyed by what determines them (the network they
 start from and the labelled set), so loops that share a start -- the random
-round 0 of the three criteria, RS and AL at 100 % -- train it once.
+round 0 of the three criteria, RS and AL at 100 % -- train it once. The
+start names the network by content (the command puts the hash of its
+weights and of the training code in it), and a loop whose stored start
+differs is begun again: its rounds were chosen, and its fine-tunings
+trained, from another network.
 """
 from __future__ import annotations
 
@@ -178,10 +182,14 @@ class LoopState:
     path: Path
     meta: dict
     rounds: list[dict]
+    replaced: dict | None = None  # the stored meta a restart replaced (``open``)
 
     @classmethod
-    def open(cls, path: Path, meta: dict) -> "LoopState":
-        """Reads ``path`` or starts a new state; refuses a state of another loop."""
+    def open(cls, path: Path, meta: dict, restart: Sequence[str] = ()) -> "LoopState":
+        """Reads ``path`` or starts a new state; refuses a state of another
+        loop, unless it differs only in ``restart`` keys of ``meta``: then the
+        loop starts over (``replaced`` holds the stored meta; the file is
+        overwritten at the first :meth:`save`)."""
         path = Path(path)
         meta = json.loads(json.dumps(meta))  # as stored: tuples become lists
         if path.exists():
@@ -189,6 +197,8 @@ class LoopState:
             if stored["meta"] != meta:
                 changed = sorted(k for k in set(meta) | set(stored["meta"])
                                  if meta.get(k) != stored["meta"].get(k))
+                if set(changed) <= set(restart):
+                    return cls(path, meta, [], replaced=stored["meta"])
                 raise ValueError(f"{path} belongs to another labelling loop (differs in "
                                  f"{', '.join(changed)}); use another folder")
             return cls(path, meta, stored["rounds"])
@@ -248,9 +258,11 @@ def run_loop(learner: Learner, plan: BudgetPlan, *, criterion: str, seed: int,
       seed: draws the random order and breaks ties.
       loop_dir: this loop's ``state.json``.
       fits_dir: the fine-tunings' folders (shared between loops).
-      start: names the network before round 0 (``"scratch-seed0"``,
-        ``"source0-seed1"``: seed 1's head on seed 0's initial learning):
-        part of every fine-tuning's key.
+      start: names the network before round 0 (``"scratch-seed0-code…"``,
+        ``"source0-seed1-weights…-code…"``: seed 1's head on seed 0's initial
+        learning, with the hashes of its weights and of the training code):
+        part of every fine-tuning's key. A stored loop of another start is
+        begun again (logged), never resumed.
       labels: the pool's labels, only to record the class counts of each
         round (the simulated expert's answers).
     """
@@ -258,7 +270,10 @@ def run_loop(learner: Learner, plan: BudgetPlan, *, criterion: str, seed: int,
         raise ValueError(f"unknown criterion {criterion!r}")
     meta = {"version": STATE_VERSION, "criterion": criterion, "seed": seed, "start": start,
             "plan": plan.to_json()}
-    state = LoopState.open(Path(loop_dir) / "state.json", meta)
+    state = LoopState.open(Path(loop_dir) / "state.json", meta, restart=("start",))
+    if state.replaced is not None:
+        log(f"{state.path} was a loop from another start network "
+            f"({state.replaced['start']}); starting it again from {start}")
     order = random_order(plan.pool_size, seed)
     fits, model = [], None
 

@@ -146,10 +146,18 @@ def composition_table(runs: dict, store) -> str:
     return "\n".join(lines)
 
 
+def same_network(a: str | None, b: str | None) -> str:
+    """``yes`` / ``no`` by two weights hashes, ``unknown`` when one is not
+    recorded (runs stored before ``weights_sha256``)."""
+    return "unknown" if not (a and b) else "yes" if a == b else "no"
+
+
 def source_table(store) -> str:
-    """Markdown: the initial-learning network each IN-* run transferred from,
-    beside the stored ``initial`` record of that seed (the same network when
-    both ran in one session; retrained on another CPU, a different one)."""
+    """Markdown: the initial-learning network each IN-* run transferred from
+    (the first 12 hex digits of its ``weights_sha256``), beside the stored
+    ``initial`` record of that seed and whether both are the same network by
+    their weights hashes (the same when both ran in one session; retrained on
+    another CPU, a different one)."""
     runs = [r for r in store.runs if r["row"].startswith("in_")]
     if not runs:
         return ""
@@ -160,16 +168,19 @@ def source_table(store) -> str:
                 "—" if best_loss is None else f"{best_loss:.4f}", f"{mca:.2f} / {aca:.2f}"]
 
     lines = ["| run | source seed | epochs | best epoch | best val. loss | source test MCA / "
-             "ACA (%) | stored `initial` record: epochs, best epoch, best val. loss, MCA / ACA |",
-             "|---|---:|---:|---:|---:|---|---|"]
+             "ACA (%) | weights sha256 | stored `initial` record: epochs, best epoch, best "
+             "val. loss, MCA / ACA | same network |",
+             "|---|---:|---:|---:|---:|---|---|---|---|"]
     for r in sorted(runs, key=lambda r: (r["row"], r.get("variant") or "", r["seed"])):
         name = " ".join([_short(r["row"]), *([r["variant"]] if r.get("variant") else [])])
         name += f", seed {r['seed']}"
-        src = r.get("source")
+        src = r.get("source") or {}
+        digest = src.get("weights_sha256")
         used = ([str(src["seed"])] + facts(src["epochs"], src["best_epoch"],
                                            src["best_val_loss"], src["mca"], src["aca"])
-                if src else ["—", "—", "—", "—", "not recorded (stored before this field)"])
-        stored = initial.get(src["seed"] if src else r["seed"])
+                + [digest[:12] if digest else "not recorded"]
+                if src else ["—", "—", "—", "—", "not recorded (stored before this field)", "—"])
+        stored = initial.get(src.get("seed", r["seed"])) or {}
         if stored:
             m = stored["values"]["initial"]["initial"]
             stored_text = ", ".join(facts(stored["epochs"], stored.get("best_epoch"),
@@ -177,7 +188,8 @@ def source_table(store) -> str:
                                           m["mca"], m["aca"]))
         else:
             stored_text = "—"
-        lines.append("| " + " | ".join([name, *used, stored_text]) + " |")
+        same = same_network(digest, stored.get("weights_sha256"))
+        lines.append("| " + " | ".join([name, *used, stored_text, same]) + " |")
     return "\n".join(lines)
 
 
@@ -211,7 +223,9 @@ def sections(store) -> str:
                   "An IN-* run transfers from its seed's initial learning, read back from "
                   "its checkpoint or, when the checkpoint is gone (another session), "
                   "trained again; retrained on another CPU it is not bit-identical to the "
-                  "network the `initial` row reports.\n\n" + table + "\n")
+                  "network the `initial` row reports. *Same network* compares the sha256 of "
+                  "their weights; the run's fine-tunings are cached under that hash, so a "
+                  "retrained source never reuses them.\n\n" + table + "\n")
     table = composition_table(runs, store)
     if table:
         notes += (f"\n## Labelled cells per class at {budget} % (first seed)\n\n"

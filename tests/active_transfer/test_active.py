@@ -271,6 +271,22 @@ def test_loops_that_start_alike_share_their_first_fine_tuning(reference, tmp_pat
     assert added(random)[0][:3] == added(entropy)[0]  # RS labels a superset of AL's first k
 
 
+def test_a_loop_from_another_start_is_begun_again(tmp_path):
+    """A stored loop whose start network differs (another source, other
+    code) is not resumed: every round is chosen and fine-tuned again, under
+    new keys."""
+    plan, logged = active.budget_plan(len(POOL), 0.2), []
+    first = run(Recorder(), tmp_path, plan=plan)
+    recorder = Recorder()
+    again = active.run_loop(recorder.learner(), plan, criterion="entropy", seed=0,
+                            loop_dir=tmp_path / "entropy-0", fits_dir=tmp_path / "fits",
+                            start="other", labels=POOL.labels, log=logged.append)
+    assert "from another start network (tiny)" in logged[0]
+    assert again.state.meta["start"] == "other" and len(again.state.rounds) == plan.rounds
+    assert not {r["fit"] for r in first.state.rounds} & {r["fit"] for r in again.state.rounds}
+    assert [trained for _, trained in recorder.calls] == [True] * plan.rounds
+
+
 def test_a_folder_of_another_loop_is_refused(reference, tmp_path):
     run(Recorder(), tmp_path, plan=active.budget_plan(len(POOL), 0.1))
     with pytest.raises(ValueError, match="another labelling loop .*plan"):

@@ -80,7 +80,7 @@ def test_the_cases_label_what_the_protocol_says(smoke):
         state(root, "in_al-seed0", 100)["rounds"][0]["fit"] != \
         state(root, "rs-seed0", 100)["rounds"][0]["fit"]
     # seed 1 of IN-AL transfers from the only initial learning (seed 0)
-    assert state(root, "in_al-seed1", 20)["meta"]["start"] == "source0-seed1"
+    assert state(root, "in_al-seed1", 20)["meta"]["start"].startswith("source0-seed1-weights")
 
 
 def test_readme_figures_and_saved_networks(smoke):
@@ -118,10 +118,17 @@ def test_in_runs_record_the_network_they_transferred_from(smoke):
         assert (src["epochs"], src["best_epoch"]) == (first["epochs"], first["best_epoch"])
         assert src["best_val_loss"] == min(first["history"]["val_loss"])
         assert {k: src[k] for k in ("mca", "aca")} == first["values"]["initial"]["initial"]
-    assert not any("source" in r for r in stored["runs"] if not r["row"].startswith("in_"))
+        assert src["weights_sha256"] == r["start_sha256"] == first["weights_sha256"]
+        assert f"-weights{r['start_sha256']}-code" in \
+            state(root, f"{r['row']}{'-' + r['variant'] if r['variant'] else ''}-seed"
+                  f"{r['seed']}", 20)["meta"]["start"]
+    assert not any("source" in r or "start_sha256" in r
+                   for r in stored["runs"] if not r["row"].startswith("in_"))
     readme = (root / "out" / "README.md").read_text()
     section = readme.split("## The initial-learning network behind each IN-* run")[1]
     assert "| IN-AL margin, seed 0 | 0 | " in section and "| IN-RS, seed 0 | 0 | " in section
+    rows = [line for line in section.split("\n## ")[0].splitlines() if line.startswith("| IN-")]
+    assert len(rows) == 5 and all(line.endswith(" | yes |") for line in rows)  # same hashes
 
 
 def test_rerun_resumes_without_training(smoke, capsys):
