@@ -1,14 +1,17 @@
 """Custom Keras 3 layers implementing the papers' building blocks.
 
 Every layer is registered with ``keras.saving.register_keras_serializable``
-under the package name ``hep2repro`` so that saved ``.keras`` models load
+under the package name ``hep2repro`` (``Standardization``: ``hep2repro_dcae``,
+the name it was first saved under) so that saved ``.keras`` models load
 without ``custom_objects``.
 """
 
 from .dilated import DilatedBlock
-from .dri import DRI_TABLE1, DRIBlock, InceptionBlock, PreActConv2D
+from .dri import DRI_TABLE1, DRIBlock, PreActConv2D
+from .inception import InceptionBlock
 from .preprocessing import ClassNames, CropPadDownsample, PerImageMinMaxResize
 from .soft_threshold import SoftThreshold, soft_threshold
+from .standardization import Standardization
 from .super_resolution import SRResidual
 from .unpooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
 from .wavelet import WaveletTransform2D, dwt2
@@ -26,6 +29,7 @@ __all__ = [
     "PreActConv2D",
     "SRResidual",
     "SoftThreshold",
+    "Standardization",
     "WaveletTransform2D",
     "dwt2",
     "soft_threshold",

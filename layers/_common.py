@@ -35,3 +35,45 @@ def prelu(dtype, name, alpha=0.25):
         dtype=dtype,
         name=name,
     )
+
+
+def _conv_params(c_in, k, filters, bias):
+    return k * k * c_in * filters + (filters if bias else 0)
+
+
+class _ConvBlock(keras.layers.Layer):
+    """What the convolution blocks share (``dri``, ``inception``): the settings of their
+    convolutions and batch normalisations (stored, and serialised by
+    :meth:`get_config`), and the integer widths named in ``_WIDTHS``."""
+
+    _WIDTHS = ()
+
+    def __init__(self, widths, use_bias, kernel_initializer, kernel_regularizer,
+                 bn_momentum, bn_epsilon, **kwargs):
+        super().__init__(**kwargs)
+        for name in self._WIDTHS:
+            setattr(self, name, int(widths[name]))
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bn_momentum = float(bn_momentum)
+        self.bn_epsilon = float(bn_epsilon)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({name: getattr(self, name) for name in self._WIDTHS})
+        config.update(
+            use_bias=self.use_bias,
+            kernel_initializer=serialize(self.kernel_initializer),
+            kernel_regularizer=serialize(self.kernel_regularizer),
+            bn_momentum=self.bn_momentum,
+            bn_epsilon=self.bn_epsilon,
+        )
+        return config
+
+
+class _InceptionStyleBlock(_ConvBlock):
+    """Four concatenated branches; ``output_channels`` sums the widths."""
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.output_channels(**self.get_config()),)

@@ -42,7 +42,6 @@ def load_model(path):
     import keras
 
     import layers  # noqa: F401 - registers the custom layers
-    import reproductions.dcae.models  # noqa: F401 - registers DCAE's Standardization
     from reproductions.common import export
 
     path = Path(path)

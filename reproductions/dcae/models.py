@@ -42,7 +42,7 @@ The cpu profile's setting is in ``reproductions/dcae/profiles.py``.
 
 **Classifier.** The paper's best ANN, 4096-250-50-5: the flattened Conv5
 output → 250 → 50 → ``classes`` (softmax). Activations are not stated; ours are
-ReLU. A non-trainable standardisation (:class:`Standardization`, adapted on the
+ReLU. A non-trainable standardisation (:class:`layers.Standardization`, adapted on the
 training features) comes first, because the latent ReLU activations
 have very different scales per unit (our choice; the linear probe uses the same
 standardisation). :func:`DCAEClassifier` is the encoder with that head on top
@@ -152,46 +152,8 @@ def encoder(autoencoder: keras.Model, name: str | None = None) -> keras.Model:
     return keras.Model(autoencoder.input, flat, name=name or f"{autoencoder.name}_encoder")
 
 
-@keras.saving.register_keras_serializable(package="hep2repro_dcae")
-class Standardization(keras.layers.Layer):
-    """``(x - mean) / sqrt(variance + epsilon)`` per feature, with the mean
-    and variance as plain non-trainable weights set by :meth:`adapt`.
-
-    ``keras.layers.Normalization`` would do, but it computes from copies of
-    its weights made when it is built or adapted, so weights copied into it
-    afterwards (``reproductions.common.builders.load_backbone_weights``,
-    which assigns variables) are ignored until ``finalize_state()``. This
-    layer reads its weights at every call."""
-
-    def __init__(self, epsilon: float = 1e-6, **kwargs):
-        super().__init__(**kwargs)
-        self.epsilon = epsilon
-
-    def build(self, input_shape):
-        shape = (input_shape[-1],)
-        self.mean = self.add_weight(shape=shape, initializer="zeros", trainable=False,
-                                    name="mean")
-        self.variance = self.add_weight(shape=shape, initializer="ones", trainable=False,
-                                        name="variance")
-
-    def adapt(self, data) -> None:
-        """Sets the mean and variance to those of ``data`` (``(N, features)``)."""
-        import numpy as np
-        data = np.asarray(data, dtype=np.float64)
-        if not self.built:
-            self.build(data.shape)
-        self.mean.assign(data.mean(axis=0).astype("float32"))
-        self.variance.assign(data.var(axis=0).astype("float32"))
-
-    def call(self, inputs):
-        return (inputs - self.mean) / keras.ops.sqrt(self.variance + self.epsilon)
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
-
-
 def _ann(x, hidden, classes, classifier_activation):
-    x = Standardization(name="feature_norm")(x)
+    x = repro_layers.Standardization(name="feature_norm")(x)
     for i, units in enumerate(hidden, start=1):
         x = keras.layers.Dense(units, activation="relu", name=f"fc{i}")(x)
     return keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)

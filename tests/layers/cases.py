@@ -89,4 +89,7 @@ CASES = [
          shapes=[((9, 7, 1), (5, 5, 1)), ((6, 10, 3), (5, 5, 3))]),
     Case("class_names", lambda: L.ClassNames(["a", "b", "c"]), weightless=True,
          shapes=[((4, 4, 3), (4, 4, 3)), ((3,), (3,))]),
+    # non-trainable statistics only: a Conv2D in front for the gradient test
+    Case("standardization", lambda: L.Standardization(), weightless=True,
+         shapes=[((4, 4, 3), (4, 4, 3)), ((7,), (7,))]),
 ]
