@@ -119,11 +119,13 @@ def load(ctx) -> None:
     ctx.state["source"] = data.load_splits(
         ctx.datasets["source"].builder, ctx.profile, train="train",
         validation_fraction=extra["source_validation_fraction"],
-        subsets={k[len("source_"):]: v for k, v in subset.items() if k.startswith("source_")})
+        subsets={k[len("source_"):]: v for k, v in subset.items() if k.startswith("source_")},
+        keep_duplicates_together=extra.get("validation_keeps_duplicates", False))
     ctx.state["target"] = data.load_splits(
         ctx.datasets["target"].builder, ctx.profile, train="pool",
         validation_fraction=extra["validation_fraction"],
-        subsets={k: v for k, v in subset.items() if not k.startswith("source_")})
+        subsets={k: v for k, v in subset.items() if not k.startswith("source_")},
+        keep_duplicates_together=extra.get("validation_keeps_duplicates", False))
     for role in ("source", "target"):
         splits = ctx.state[role]
         ctx.store.set_dataset_info(role, used={k: len(v) for k, v in splits.items()},

@@ -16,7 +16,8 @@ Splits:
   and the stopping rule it gives are used as they are.
 * target (``i3a_task1/ap80``: 80 / 20 % train / test, as the paper split
   LSHEp-2): the training cells are the unlabelled *pool*, minus a stratified
-  validation set (``validation_fraction``) for early stopping; a dataset
+  validation set (``validation_fraction``) for early stopping, pixel-identical
+  twins held out together (``validation_keeps_duplicates``); a dataset
   that has a validation split (the synthetic stand-in, a user's folder) uses
   it. The paper validated on its test set ("the testing set was just used
   for validation"): here the test split is touched once per trained network.
@@ -27,6 +28,8 @@ The validation cut is the same for every seed (seed 0 of
 ``stratified_subset``), so every case and seed sees the same pool.
 """
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 
@@ -57,15 +60,31 @@ def take(split: ArraySplit, indices) -> ArraySplit:
                       split.class_names)
 
 
-def hold_out(split: ArraySplit, fraction: float) -> tuple[ArraySplit, ArraySplit]:
-    """``(rest, held_out)``: a stratified ``fraction`` of ``split`` held out."""
+def duplicate_groups(split: ArraySplit) -> np.ndarray:
+    """A group number per example; pixel-identical images share one (I3A
+    holds 194 NuMem cells twice, see ``tfds_builders/i3a_task1``)."""
+    digests = [hashlib.sha256(image.tobytes()).hexdigest() for image in split.images]
+    return np.unique(digests, return_inverse=True)[1]
+
+
+def hold_out(split: ArraySplit, fraction: float, *,
+             keep_duplicates_together: bool = False) -> tuple[ArraySplit, ArraySplit]:
+    """``(rest, held_out)``: a stratified ``fraction`` of ``split`` held out.
+
+    With ``keep_duplicates_together`` a held-out image's pixel-identical
+    twins are held out with it, so that no validation cell has a copy among
+    the cells a network trains on (the held-out set grows by the twins).
+    """
     held = data_lib.stratified_subset(split.labels, round_half_up(fraction * len(split)),
                                       VALIDATION_SEED)
+    if keep_duplicates_together:
+        groups = duplicate_groups(split)
+        held = np.flatnonzero(np.isin(groups, groups[held]))
     return take(split, np.setdiff1d(np.arange(len(split)), held)), take(split, held)
 
 
 def load_splits(builder, profile, *, train: str, validation_fraction: float,
-                subsets: dict) -> dict:
+                subsets: dict, keep_duplicates_together: bool = False) -> dict:
     """``{train, "validation", "test"}`` -> :class:`ArraySplit`.
 
     ``train`` names the training split in the result (``"train"`` for the
@@ -78,7 +97,8 @@ def load_splits(builder, profile, *, train: str, validation_fraction: float,
     if "validation" in builder.info.splits:
         rest, validation = full, data_lib.load_arrays(builder, "validation", preprocess)
     else:
-        rest, validation = hold_out(full, validation_fraction)
+        rest, validation = hold_out(full, validation_fraction,
+                                    keep_duplicates_together=keep_duplicates_together)
     splits = {train: rest, "validation": validation,
               "test": data_lib.load_arrays(builder, "test", preprocess)}
     for name, size in subsets.items():

@@ -38,3 +38,20 @@ def test_i3a_ap80_pool():
                       labels.astype(str), tuple("abcdef"))
     pool, validation = data.hold_out(full, 0.1)
     assert (len(pool), len(validation)) == (9_788, 1_088)
+
+
+def test_pixel_identical_twins_are_held_out_together():
+    full = split(40)
+    images = np.random.default_rng(0).random((40, 2, 2, 1)).astype(np.float32)
+    images[30:] = images[20:30]  # cells 30-39 are copies of cells 20-29
+    full = ArraySplit(images, full.labels, full.ids, full.class_names)
+    groups = data.duplicate_groups(full)
+    assert len(set(groups)) == 30 and (groups[30:] == groups[20:30]).all()
+    rest, held = data.hold_out(full, 0.25)
+    leaked = {im.tobytes() for im in held.images} & {im.tobytes() for im in rest.images}
+    assert leaked  # the plain stratified cut puts twins on both sides
+    rest, held = data.hold_out(full, 0.25, keep_duplicates_together=True)
+    assert not {im.tobytes() for im in held.images} & {im.tobytes() for im in rest.images}
+    assert len(held) > 10 and len(rest) + len(held) == 40
+    plain, _ = data.hold_out(full, 0.25)
+    assert set(rest.ids) <= set(plain.ids)  # only twins moved, to the held-out side
