@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from reproductions.common import results
+from reproductions.common import records, report, summary
 from reproductions.common.paper import METRIC_LABELS, PAPERS, load_paper
 from reproductions.common.provenance import REPO_ROOT
 
@@ -31,7 +31,7 @@ def comparison(results_dir: Path) -> tuple[list[str], list[str]]:
         path = results_dir / key / "results.json"
         runs, profile, synthetic = [], None, False
         if path.exists():
-            problems += results.check(path)
+            problems += records.check(path)
             try:
                 data = json.loads(path.read_text())
             except json.JSONDecodeError:
@@ -40,14 +40,14 @@ def comparison(results_dir: Path) -> tuple[list[str], list[str]]:
             profile = data.get("profile", {}).get("name")
             synthetic = bool(data.get("synthetic"))
             found += 1
-        for table, row, metric, paper_value, agg, delta in results.comparison_rows(
+        for table, row, metric, paper_value, agg, delta in summary.comparison_rows(
                 paper, runs, profile):
             if not row.reproduced:
                 reproduced = "not reproduced"
             elif agg is None:
                 reproduced = "no result yet"
             else:
-                reproduced = results.format_value(agg)
+                reproduced = report.format_value(agg)
             prof = "—" if agg is None else profile + (" (synthetic)" if synthetic else "")
             lines.append(
                 f"| {key} | {table.key} | {row.label} | {METRIC_LABELS.get(metric, metric)} | "

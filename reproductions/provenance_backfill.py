@@ -31,7 +31,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reproductions.common import provenance, results
+from reproductions.common import provenance
+from reproductions.common.store import atomic_write, locked, protocol_fields, run_key
 from reproductions.common.provenance import REPO_ROOT, UNKNOWN
 
 COMMAND = "python -m reproductions.provenance_backfill"
@@ -124,7 +125,7 @@ def derive(run: dict, top: dict, hashes: SplitHashes) -> list[str]:
     if "profile" not in prov:
         profile = top.get("profile", {})
         prov["profile"] = provenance.profile_identity(profile,
-                                                      results.protocol_fields(profile))
+                                                      protocol_fields(profile))
         added.append("profile")
     if added:
         prov["backfilled"] = {"by": COMMAND, "commit": provenance.git_commit()["commit"],
@@ -143,15 +144,15 @@ def backfill(path: Path, hashes: SplitHashes, dry_run: bool = False) -> int:
             print(f"  {run['row']}{' (' + run['variant'] + ')' if run.get('variant') else ''}"
                   f", seed {run['seed']}: {', '.join(added)}")
     if changed and not dry_run:
-        with results._locked(path.parent):  # a running command may save meanwhile
+        with locked(path.parent):  # a running command may save meanwhile
             current = json.loads(path.read_text())
-            by_key = {results.run_key(r): r for r in data["runs"]}
+            by_key = {run_key(r): r for r in data["runs"]}
             for i, run in enumerate(current.get("runs", [])):
-                key = results.run_key(run)
+                key = run_key(run)
                 if "backfilled" in by_key.get(key, {}).get("provenance", {}) and not all(
                         f in run["provenance"] for f in provenance.RUN_FIELDS):
                     current["runs"][i]["provenance"] = by_key[key]["provenance"]
-            results._atomic_write(path, json.dumps(current, indent=1) + "\n")
+            atomic_write(path, json.dumps(current, indent=1) + "\n")
     return changed
 
 

@@ -25,7 +25,7 @@ import re
 import sys
 from pathlib import Path
 
-from reproductions.common import claims, results
+from reproductions.common import claims, report, summary
 from reproductions.common.paper import PAPERS, PaperSpec, load_paper
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,25 +59,25 @@ def status_line(key: str, data: dict, link: str) -> str:
     if paper.claims:
         claim = paper.claims[0]
         table = paper.table(claim.table)
-        agg = results.aggregate(paper, runs)[table.key]
+        agg = summary.aggregate(paper, runs)[table.key]
         label = {r.key: claims.short_label(r.label) for r in table.rows}
         printed = {r.key: r.values.get(claim.metric) for r in table.rows}
         rows = (claim.proposed, claim.baseline)
         means = " vs ".join(
-            f"{label[r]} {results.format_value(agg.get(r, {}).get(claim.metric))}"
+            f"{label[r]} {report.format_value(agg.get(r, {}).get(claim.metric))}"
             for r in rows)
         paper_values = " / ".join("—" if printed[r] is None else f"{printed[r]:.2f}"
                                   for r in rows)
         parts.append(f"{claims.table_name(table.title)}, {claims.metric_name(claim.metric)}: "
                      f"{means} (paper {paper_values})")
-        gap = results.paired_gap(paper, runs, claim.table, claim.baseline, claim.proposed,
+        gap = summary.paired_gap(paper, runs, claim.table, claim.baseline, claim.proposed,
                                  claim.metric)
         if gap is not None:
             parts.append(claims.short_claim(gap, label[claim.proposed], label[claim.baseline]))
         if len(paper.claims) > 1:
             parts.append(f"{len(paper.claims) - 1} more paired claim"
                          f"{'s' if len(paper.claims) > 2 else ''} in the results README")
-        rank, _, _ = results.table_ranking(table, results.aggregate(paper, runs), claim.metric)
+        rank, _, _ = summary.table_ranking(table, summary.aggregate(paper, runs), claim.metric)
         if len(rank["rows"]) >= 3:
             parts.append(f"order of the table's {len(rank['rows'])} rows against the paper's: "
                          f"{claims.tau_text(rank)}, {len(rank['flips'])} of {rank['pairs']} "

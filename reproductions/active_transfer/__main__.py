@@ -25,7 +25,7 @@ import sys
 
 from reproductions.active_transfer.paper import PAPER
 from reproductions.active_transfer.profiles import PROFILES
-from reproductions.common import experiment, results
+from reproductions.common import experiment, records, summary
 from reproductions.common.experiment import Job
 
 SUBCOMMANDS = ("query", "update", "benchmark")
@@ -237,7 +237,7 @@ def source_summary(seed: int, fitted, weights_sha256: str) -> dict:
     ``weights_sha256`` exactly when it is the same network."""
     return {"seed": seed, "epochs": fitted.outcome.epochs,
             "best_epoch": fitted.outcome.best_epoch,
-            "best_val_loss": results.best_val_loss(fitted.outcome.history),
+            "best_val_loss": summary.best_val_loss(fitted.outcome.history),
             **_percent(fitted.metrics), "weights_sha256": weights_sha256}
 
 
@@ -348,7 +348,7 @@ def run_case(ctx, job: Job) -> dict:
     values = case_values(job, scored, extra)
     speeds = [f.train_images_per_s for f in fits if f.wall_time_s > 0]
     headline_metrics = scored.get(headline) or next(iter(scored.values()))
-    return results.run_record(
+    return records.run_record(
         job.row, job.seed, values, variant=job.variant, epochs=sum(f.epochs for f in fits),
         wall_time_s=wall, train_images_per_s=float(np.median(speeds)) if speeds else 0.0,
         wall_time_across_resumes=all(f.wall_time_complete for f in fits),

@@ -55,7 +55,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from reproductions.common import results
+from reproductions.common import summary
 
 #: Our criterion names -> scikit-activeml's ``uncertainty_scores`` methods.
 CRITERIA = {"entropy": "entropy", "least_confidence": "least_confident",
@@ -320,7 +320,7 @@ def run_loop(learner: Learner, plan: BudgetPlan, *, criterion: str, seed: int,
         if not entry["done"]:
             entry.update(done=True, epochs=outcome.epochs, best_epoch=outcome.best_epoch,
                          stopped_by=outcome.stopped_by,
-                         best_val_loss=results.best_val_loss(outcome.history),
+                         best_val_loss=summary.best_val_loss(outcome.history),
                          wall_time_s=outcome.wall_time_s,
                          train_images_per_s=outcome.train_images_per_s)
             state.save()

@@ -3,7 +3,7 @@ from the stored runs (the curve tables are drawn by the harness)."""
 from __future__ import annotations
 
 from reproductions.active_transfer.paper import CASE_LABELS, CASES, PAPER
-from reproductions.common import plots, results
+from reproductions.common import plots, summary
 
 
 def headline(run: dict, store) -> dict | None:
@@ -184,7 +184,7 @@ def source_table(store) -> str:
         if stored:
             m = stored["values"]["initial"]["initial"]
             stored_text = ", ".join(facts(stored["epochs"], stored.get("best_epoch"),
-                                          results.best_val_loss(stored.get("history") or {}),
+                                          summary.best_val_loss(stored.get("history") or {}),
                                           m["mca"], m["aca"]))
         else:
             stored_text = "—"

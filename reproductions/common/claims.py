@@ -191,7 +191,7 @@ def claim_sentence(gap: Mapping, proposed: str, baseline: str, metric: str,
     Xception network, ACA: +2.17 ± 1.78 points over 3 seeds (per seed +0.42,
     +3.96, +2.14; ahead in 3 of 3; paired t-test p = 0.17, sign test p =
     0.25): not established with n = 3 (paper: +0.56)." ``gap``: what
-    :func:`reproductions.common.results.paired_gap` stores."""
+    :func:`reproductions.common.summary.paired_gap` stores."""
     head = f"{proposed} − {baseline}, {metric_name(metric)}" + (f" ({table})" if table else "")
     return _claim_text(gap, head, per_seed=True) + "."
 

@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
-from reproductions.common import cli, provenance, results, tf_runtime
+from reproductions.common import cli, provenance, records, report, summary, tf_runtime
+from reproductions.common.store import ResultsStore, data_identity, protocol_fields
 from reproductions.common.errors import UserError
 from reproductions.common.paper import PaperSpec
 from reproductions.common.profiles import Profile
@@ -73,7 +74,7 @@ class Context:
     args: Any
     profile: Profile
     datasets: dict[str, Dataset]
-    store: results.ResultsStore
+    store: ResultsStore
     output_dir: Path
     work_dir: Path
     rows: list[str]
@@ -136,7 +137,7 @@ class Reproduction:
       paper, profiles, description: the paper's tables, its profiles, the
         command's ``--help`` text (the module docstring).
       run: ``run(ctx, job) -> run record`` (:func:`fit_and_evaluate` +
-        ``Fitted.record``, or ``results.sklearn_record``).
+        ``Fitted.record``, or ``records.sklearn_record``).
       load: ``load(ctx)`` before the first job: read the splits into
         ``ctx.state`` and record their sizes with ``ctx.store.set_dataset_info``.
       extra_jobs: ``extra_jobs(ctx) -> [Job]``, ablations run after the
@@ -162,7 +163,7 @@ class Reproduction:
     notes: str = ""
     extra_jobs: Callable[[Context], Sequence[Job]] | None = None
     figures: Callable[[Context], None] | None = None
-    sections: Callable[[results.ResultsStore], str] | None = None
+    sections: Callable[[ResultsStore], str] | None = None
     throughput_rows: Sequence[str] = ()
     add_arguments: Callable | None = None
     adjust_profile: Callable | None = None
@@ -210,8 +211,8 @@ def only_seeds(jobs: Sequence[Job], seeds: Sequence[int] | None) -> list[Job]:
 def _work_tag(profile: Profile, datasets: Mapping[str, dict]) -> str:
     """A short hash of what a run computes (protocol + data): checkpoints of
     another protocol or another folder are never resumed by mistake."""
-    key = json.dumps([results.protocol_fields(profile.to_json()),
-                      results.data_identity(datasets)], sort_keys=True, default=str)
+    key = json.dumps([protocol_fields(profile.to_json()),
+                      data_identity(datasets)], sort_keys=True, default=str)
     return hashlib.sha1(key.encode()).hexdigest()[:8]
 
 
@@ -273,15 +274,15 @@ def setup(spec: Reproduction, argv) -> Context:
         work_dir = work_dir.with_name(f"{work_dir.name}-{_work_tag(profile, info)}")
     if synthetic:
         names = ", ".join(s.name for s in sources.values() if s.synthetic)
-        print(SYNTHETIC_BANNER.format(name=names, mark=results.SYNTHETIC_MARK,
+        print(SYNTHETIC_BANNER.format(name=names, mark=records.SYNTHETIC_MARK,
                                       real=paper.dataset), flush=True)
     if user_data:
         where = "; ".join(f"{role}: {d.builder.describe()}" for role, d in datasets.items()
                           if d.source.user_folder)
-        print(USER_DATA_BANNER.format(where=where, mark=results.USER_DATA_MARK,
+        print(USER_DATA_BANNER.format(where=where, mark=records.USER_DATA_MARK,
                                       output=output_dir), flush=True)
-    store = results.ResultsStore(output_dir, paper, profile, info, synthetic,
-                                 force=args.force, user_data=user_data)
+    store = ResultsStore(output_dir, paper, profile, info, synthetic,
+                         force=args.force, user_data=user_data)
     store.notes = spec.notes
     store.sections = spec.sections
     log(f"results -> {output_dir}; checkpoints and resume state -> {work_dir}")
@@ -314,7 +315,7 @@ def run_all(ctx: Context, spec: Reproduction, jobs: Sequence[Job]) -> None:
         record = spec.run(ctx, job)
         profile_json = ctx.store.profile
         record["provenance"].update(provenance.run_fields(
-            sessions, ctx.store.datasets, profile_json, results.protocol_fields(profile_json)))
+            sessions, ctx.store.datasets, profile_json, protocol_fields(profile_json)))
         ctx.store.add_run(record)
         refresh(ctx, spec)  # partial tables are readable at once
         ctx.log(f"stored {job.describe()}: " + ", ".join(
@@ -328,16 +329,16 @@ def _fmt_metric(metric: str, value) -> str:
     return f"{metric}={value:.2f}"
 
 
-def measure(store: results.ResultsStore, throughput_rows: Sequence[str] = ()) -> None:
+def measure(store: ResultsStore, throughput_rows: Sequence[str] = ()) -> None:
     """Recomputes the paper's paired claims and the throughput summary from
     the stored runs."""
     for claim in store.paper.claims:
-        gap = results.paired_gap(store.paper, store.runs, claim.table, claim.baseline,
+        gap = summary.paired_gap(store.paper, store.runs, claim.table, claim.baseline,
                                  claim.proposed, claim.metric)
         if gap is not None:
             store.set_extra(claim.key, gap)
     if throughput_rows:
-        speed = results.throughput(store.runs, throughput_rows)
+        speed = summary.throughput(store.runs, throughput_rows)
         if speed is not None:
             store.set_extra("throughput", speed)
 
@@ -354,20 +355,20 @@ def refresh(ctx: Context, spec: Reproduction) -> Path:
                      f"Every run: loss per epoch (profile {ctx.profile.name})")
     if spec.figures is not None:
         spec.figures(ctx)
-    return results.write_readme(ctx.store)
+    return report.write_readme(ctx.store)
 
 
 def finish(ctx: Context, spec: Reproduction) -> None:
     path = refresh(ctx, spec)
     print()
-    print(results.markdown_tables(ctx.paper, ctx.store.runs, ctx.profile.name,
-                                  ctx.synthetic, ctx.user_data))
+    print(report.markdown_tables(ctx.paper, ctx.store.runs, ctx.profile.name,
+                                 ctx.synthetic, ctx.user_data))
     print()
     ctx.log(f"wrote {ctx.store.path} and {path}")
     if ctx.synthetic:
-        print(f"\n(These numbers are {results.SYNTHETIC_MARK}.)", file=sys.stdout)
+        print(f"\n(These numbers are {records.SYNTHETIC_MARK}.)", file=sys.stdout)
     if ctx.user_data:
-        print(f"\n(These numbers are {results.USER_DATA_MARK}.)", file=sys.stdout)
+        print(f"\n(These numbers are {records.USER_DATA_MARK}.)", file=sys.stdout)
 
 
 # --- one Keras job ----------------------------------------------------------
@@ -383,7 +384,7 @@ class Fitted:
     metrics: dict  # classification_metrics of the scored outputs
 
     def record(self, values: dict, **extra) -> dict:
-        return results.run_record(
+        return records.run_record(
             self.job.row, self.job.seed, values, variant=self.job.variant,
             **self.outcome.record_fields(), metrics=self.metrics,
             parameters=self.model.count_params(), **extra)
@@ -439,7 +440,7 @@ class SklearnFitted:
     def record(self, values: dict, **extra) -> dict:
         if self.cv_accuracy is not None:
             extra = {"cv_accuracy": self.cv_accuracy, **extra}
-        return results.sklearn_record(
+        return records.sklearn_record(
             self.job.row, self.job.seed, values, variant=self.job.variant,
             fit_time_s=self.fit_time_s, features_per_s=self.features_per_s,
             hyperparameters=self.hyperparameters, wall_time_s=self.wall_time_s,

@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from reproductions.common import data as data_lib
-from reproductions.common import results
+from reproductions.common import records, summary
 
 
 def set_determinism(seed: int, op_determinism: bool | None = None) -> None:
@@ -244,7 +244,7 @@ class TrainOutcome:
     wall_time_complete: bool = True  # False: earlier sessions' time unknown (ElapsedTime)
 
     def record_fields(self) -> dict:
-        """The outcome as keyword arguments of ``results.run_record``."""
+        """The outcome as keyword arguments of ``records.run_record``."""
         return dict(epochs=self.epochs, best_epoch=self.best_epoch,
                     wall_time_s=self.wall_time_s,
                     wall_time_across_resumes=self.wall_time_complete,
@@ -259,7 +259,7 @@ def stop_reason(epochs_run: int, max_epochs: int, best_epoch: int | None,
     if patience and epochs_run < max_epochs:
         return (f"early stopping: no {monitor} improvement in {patience} epochs after "
                 f"the best epoch {best} (of at most {max_epochs})")
-    return f"{results.STOPPED_AT_CAP}: {max_epochs} epochs (best epoch {best})"
+    return f"{summary.STOPPED_AT_CAP}: {max_epochs} epochs (best epoch {best})"
 
 
 def read_history(csv_path: Path) -> dict:

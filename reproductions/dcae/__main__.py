@@ -276,7 +276,7 @@ def run_autoencoder(ctx, job: Job) -> dict:
     cells; the first seed on the official split also draws reconstructions."""
     import numpy as np
 
-    from reproductions.common import results
+    from reproductions.common import records
     from reproductions.dcae import figures, protocol
 
     stored = ctx.store.find_run(*job)
@@ -293,7 +293,7 @@ def run_autoencoder(ctx, job: Job) -> dict:
                                 f"DCAE reconstructions of test cells (seed {job.seed}, "
                                 f"profile {ctx.profile.name}, {model.count_params():,} "
                                 "parameters)")
-    return results.run_record(
+    return records.run_record(
         job.row, job.seed, values, variant=job.variant, **outcome.record_fields(),
         parameters=model.count_params(), test_mse=mse, test_psnr_db=float(psnr.mean()))
 

@@ -2,7 +2,7 @@
 the stored runs."""
 from __future__ import annotations
 
-from reproductions.common import plots, results
+from reproductions.common import plots, report
 from reproductions.dri.models import HEADS
 from reproductions.dri.paper import PAPER
 
@@ -50,7 +50,7 @@ def summary_figures(ctx) -> None:
 
 def per_class_table(store) -> str:
     """Markdown: per-class accuracy (%) of each row's first seed."""
-    return results.per_class_table(store.first_seed_runs(), "recall", PAPER.label)
+    return report.per_class_table(store.first_seed_runs(), "recall", PAPER.label)
 
 
 def head_table(store) -> str:

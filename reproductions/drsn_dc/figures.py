@@ -3,7 +3,7 @@ the stored runs (numbers belong in the runs; nothing is computed here that a
 run did not store)."""
 from __future__ import annotations
 
-from reproductions.common import plots, results
+from reproductions.common import plots, report
 from reproductions.drsn_dc import protocol
 from reproductions.drsn_dc.paper import PAPER
 
@@ -40,7 +40,7 @@ def summary_figures(ctx) -> None:
 
 def per_class_table(store) -> str:
     """Markdown: per-class F1 (%) of every network (first seed)."""
-    return results.per_class_table(store.first_seed_runs(variants=True), "f1", PAPER.label)
+    return report.per_class_table(store.first_seed_runs(variants=True), "f1", PAPER.label)
 
 
 def parameters_table(store) -> str:
