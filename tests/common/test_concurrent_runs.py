@@ -90,7 +90,8 @@ def test_run_all_skips_a_job_another_process_stored_meanwhile(tmp_path, monkeypa
         return _record(job.seed, 80.0, 81.0)
 
     ctx = types.SimpleNamespace(args=types.SimpleNamespace(rerun=False), store=store,
-                                log=lines.append)
+                                log=lines.append,
+                                run_dir=lambda job: tmp_path / "work" / f"seed{job.seed}")
     spec = types.SimpleNamespace(run=run)
     monkeypatch.setattr(experiment, "refresh", lambda ctx, spec: None)
     jobs = [experiment.Job("net", seed) for seed in (0, 1, 2)]
