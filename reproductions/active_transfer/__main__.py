@@ -24,7 +24,7 @@ from __future__ import annotations
 import sys
 
 from reproductions.active_transfer.paper import PAPER
-from reproductions.active_transfer.profiles import PROFILES
+from reproductions.active_transfer.profiles import PROFILES, ActiveTransferSettings
 from reproductions.common import experiment, records, summary
 from reproductions.common.experiment import Job
 
@@ -115,17 +115,17 @@ Fig. 5 (the network), Table 1 (the steps of the loop) and Fig. 7 are not in the 
 def load(ctx) -> None:
     from reproductions.active_transfer import data
 
-    extra, subset = ctx.profile.extra, ctx.profile.subset
+    settings, subset = ctx.profile.settings, ctx.profile.subset
     ctx.state["source"] = data.load_splits(
         ctx.datasets["source"].builder, ctx.profile, train="train",
-        validation_fraction=extra["source_validation_fraction"],
+        validation_fraction=settings.source_validation_fraction,
         subsets={k[len("source_"):]: v for k, v in subset.items() if k.startswith("source_")},
-        keep_duplicates_together=extra.get("validation_keeps_duplicates", False))
+        keep_duplicates_together=settings.validation_keeps_duplicates)
     ctx.state["target"] = data.load_splits(
         ctx.datasets["target"].builder, ctx.profile, train="pool",
-        validation_fraction=extra["validation_fraction"],
+        validation_fraction=settings.validation_fraction,
         subsets={k: v for k, v in subset.items() if not k.startswith("source_")},
-        keep_duplicates_together=extra.get("validation_keeps_duplicates", False))
+        keep_duplicates_together=settings.validation_keeps_duplicates)
     for role in ("source", "target"):
         splits = ctx.state[role]
         ctx.store.set_dataset_info(role, used={k: len(v) for k, v in splits.items()},
@@ -134,12 +134,12 @@ def load(ctx) -> None:
 
 def extra_jobs(ctx) -> list[Job]:
     """IN-AL at the headline budget with the other uncertainty criteria."""
-    extra = ctx.profile.extra
-    if "in_al" not in ctx.rows or extra["headline_budget"] not in extra["budgets"]:
+    settings = ctx.profile.settings
+    if "in_al" not in ctx.rows or settings.headline_budget not in settings.budgets:
         return []
-    seeds = ctx.profile.seeds_for("in_al")[:extra["criteria_seeds"]]
+    seeds = ctx.profile.seeds_for("in_al")[:settings.criteria_seeds]
     return [Job("in_al", seed, criterion) for seed in seeds
-            for criterion in extra["criteria"] if criterion != "entropy"]
+            for criterion in settings.criteria if criterion != "entropy"]
 
 
 def source_seed(ctx, seed: int) -> int:
@@ -152,9 +152,9 @@ def _compile(ctx):
     import keras
 
     def compile_model(model):
-        model.compile(optimizer=keras.optimizers.Adam(ctx.profile.extra["learning_rate"]),
+        model.compile(optimizer=keras.optimizers.Adam(ctx.profile.settings.learning_rate),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                      run_eagerly=bool(ctx.profile.extra.get("run_eagerly", False)))
+                      run_eagerly=ctx.profile.settings.run_eagerly)
     return compile_model
 
 
@@ -165,16 +165,16 @@ def source_fit(ctx, seed: int):
     from reproductions.common import augment
 
     if ("fitted", seed) not in ctx.state:
-        splits, extra, size = ctx.state["source"], ctx.profile.extra, ctx.profile.image_size
+        splits, settings, size = ctx.state["source"], ctx.profile.settings, ctx.profile.image_size
         ctx.state["fitted", seed] = experiment.fit_and_evaluate(
             ctx, Job("initial", seed), splits=splits,
             build=lambda: models.ParallelWaveletResNet(
                 input_shape=(size, size, 1), classes=len(splits["train"].class_names),
-                wavelet=extra["wavelet"], bn_momentum=extra["bn_momentum"],
+                wavelet=settings.wavelet, bn_momentum=settings.bn_momentum,
                 name="initial_learning"),
-            compile=_compile(ctx), samples_per_epoch=extra["source_samples_per_epoch"],
-            bn_recalibration_images=extra.get("bn_recalibration_images"),
-            **augment.rotation_set(splits["train"], extra["rotation_copies"]))
+            compile=_compile(ctx), samples_per_epoch=settings.source_samples_per_epoch,
+            bn_recalibration_images=settings.bn_recalibration_images,
+            **augment.rotation_set(splits["train"], settings.rotation_copies))
     return ctx.state["fitted", seed]
 
 
@@ -257,14 +257,14 @@ def run_case(ctx, job: Job) -> dict:
     from reproductions.active_transfer import active, data, labelling, models
     from reproductions.common import metrics, training
 
-    profile, extra = ctx.profile, ctx.profile.extra
+    profile, settings = ctx.profile, ctx.profile.settings
     target = ctx.state["target"]
     pool, classes, size = target["pool"], target["pool"].class_names, profile.image_size
     init, uses_al = job.row.startswith("in_"), job.row.endswith("al")
     criterion = job.variant or ("entropy" if uses_al else active.RANDOM)
-    headline = extra["headline_budget"]
+    headline = settings.headline_budget
     budgets = [headline] if job.variant else sorted(
-        extra["budgets"], key=lambda b: (b != headline, b))
+        settings.budgets, key=lambda b: (b != headline, b))
     first = job.seed == profile.seeds[0]
     scored, record_extra, fits, wall = {}, {"budgets": {}}, [], 0.0
     code = training_code_sha256(ctx)
@@ -283,11 +283,11 @@ def run_case(ctx, job: Job) -> dict:
         training.set_determinism(job.seed)
         with ctx.strategy.scope():
             if init:
-                return models.transfer(source, len(classes), bn_momentum=extra["bn_momentum"])
+                return models.transfer(source, len(classes), bn_momentum=settings.bn_momentum)
             return models.ParallelWaveletResNet(input_shape=(size, size, 1),
                                                 classes=len(classes),
-                                                wavelet=extra["wavelet"],
-                                                bn_momentum=extra["bn_momentum"])
+                                                wavelet=settings.wavelet,
+                                                bn_momentum=settings.bn_momentum)
 
     def fit(model, labelled, run_dir):
         with ctx.strategy.scope():
@@ -297,8 +297,7 @@ def run_case(ctx, job: Job) -> dict:
                               batch_size=profile.batch_size, seed=job.seed,
                               early_stopping_patience=profile.patience, verbose=ctx.verbose,
                               tensorboard=not ctx.args.no_tensorboard,
-                              bn_recalibration_images=profile.extra.get(
-                                  "bn_recalibration_images"))
+                              bn_recalibration_images=settings.bn_recalibration_images)
 
     def predict(model, indices):
         return training.predict_proba(model, data.take(pool, indices), profile.batch_size)
@@ -307,8 +306,8 @@ def run_case(ctx, job: Job) -> dict:
     for budget in budgets:
         plan = active.budget_plan(len(pool), budget / 100,
                                   sampling="uncertainty" if uses_al else active.RANDOM,
-                                  initial_fraction=extra["initial_fraction"],
-                                  step_fraction=extra["step_fraction"])
+                                  initial_fraction=settings.initial_fraction,
+                                  step_fraction=settings.step_fraction)
         ctx.log(f"{job.describe()}: budget {budget} % = {plan.budget} of {len(pool)} cells "
                 f"in {plan.rounds} round(s)")
         result = active.run_loop(learner, plan, criterion=criterion, seed=job.seed,
@@ -345,7 +344,7 @@ def run_case(ctx, job: Job) -> dict:
             (single,) = result.fits  # random sampling: one fine-tuning, shown as the paper does
             record_extra.update(history=single.history, best_epoch=single.best_epoch,
                                 stopped_by=single.stopped_by)
-    values = case_values(job, scored, extra)
+    values = case_values(job, scored, settings)
     speeds = [f.train_images_per_s for f in fits if f.wall_time_s > 0]
     headline_metrics = scored.get(headline) or next(iter(scored.values()))
     return records.run_record(
@@ -356,12 +355,12 @@ def run_case(ctx, job: Job) -> dict:
         criterion=criterion, fine_tunings=len(fits), **record_extra)
 
 
-def case_values(job: Job, scored: dict, extra: dict) -> dict:
+def case_values(job: Job, scored: dict, settings: ActiveTransferSettings) -> dict:
     """The run's entries in the paper's tables, from ``{budget: metrics}``."""
     from reproductions.active_transfer import active
     from reproductions.common.paper import format_x
 
-    headline, case = extra["headline_budget"], job.row
+    headline, case = settings.headline_budget, job.row
     at = scored.get(headline)
     if job.variant:
         return {"criteria": {job.variant: _percent(at)}}

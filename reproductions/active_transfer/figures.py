@@ -3,12 +3,18 @@ from the stored runs (the curve tables are drawn by the harness)."""
 from __future__ import annotations
 
 from reproductions.active_transfer.paper import CASE_LABELS, CASES, PAPER
+from reproductions.active_transfer.profiles import ActiveTransferSettings
 from reproductions.common import plots, summary
+
+
+def headline_budget(store) -> int:
+    """The headline budget of the profile the stored runs were made with."""
+    return ActiveTransferSettings.from_json(store.profile["extra"]).headline_budget
 
 
 def headline(run: dict, store) -> dict | None:
     """What a case's run stored about the headline budget."""
-    return run.get("budgets", {}).get(str(store.profile["extra"]["headline_budget"]))
+    return run.get("budgets", {}).get(str(headline_budget(store)))
 
 
 def _short(case: str) -> str:
@@ -69,7 +75,7 @@ def summary_figures(ctx) -> None:
     learning, RS, IN-RS), as the paper's Fig. 10–15 show them."""
     store, out = ctx.store, ctx.output_dir
     runs = store.first_seed_runs()
-    budget = store.profile["extra"]["headline_budget"]
+    budget = headline_budget(store)
     first = store.profile["seeds"][0]
     scored = {case: headline(runs[case], store) for case in CASES
               if case in runs and headline(runs[case], store)}
@@ -198,7 +204,7 @@ def sections(store) -> str:
     random-sampling counterpart's single fine-tuning) and the classes each case
     labelled (first seed, headline budget)."""
     runs = store.first_seed_runs()
-    budget = store.profile["extra"]["headline_budget"]
+    budget = headline_budget(store)
     notes = ""
     params = {r["row"]: r["parameters"] for r in runs.values() if "parameters" in r}
     if params:

@@ -41,7 +41,7 @@ from typing import Sequence
 
 import numpy as np
 
-from reproductions.active_transfer.profiles import EXTRA as PROFILE_EXTRA
+from reproductions.active_transfer.profiles import SETTINGS as PROFILE_SETTINGS
 from reproductions.common import cli
 from reproductions.common.errors import UserError
 
@@ -292,8 +292,8 @@ def update(model_path, labels_csv, out=None, *, classes: Sequence[str] | None = 
         outcome = training.train(model, train, validation, run_dir=Path(run_dir),
                                  epochs=epochs, batch_size=batch_size, seed=seed,
                                  early_stopping_patience=patience, tensorboard=False,
-                                 verbose=verbose, bn_recalibration_images=PROFILE_EXTRA[
-                                     "bn_recalibration_images"])
+                                 verbose=verbose, bn_recalibration_images=(
+                                     PROFILE_SETTINGS.bn_recalibration_images))
     save_model(model, out, classes=class_names, labelled=items, parent=model_path,
                round_=int(meta.get("round", 0)) + 1,
                note=f"fine-tuned on {len(items)} labelled images ({len(new)} new): "

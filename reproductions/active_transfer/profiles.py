@@ -1,36 +1,7 @@
 """The profiles of the active-transfer reproduction (data, not code), and
 the arithmetic that sized the cpu profile.
 
-``extra`` keys:
-
-* ``wavelet``: of the in-graph DWT (the paper names none: Haar).
-* ``budgets``: labelling budgets run, % of the pool; ``headline_budget``:
-  the one of the headline, per-class and criteria tables (20).
-* ``initial_fraction``, ``step_fraction``: k and m as fractions of a budget.
-* ``rotation_copies``: rotated versions of each source training cell
-  (initial learning only, §3.1); ``source_samples_per_epoch``: images drawn
-  per epoch from the rotation set (``None``: all of it, each once).
-* ``source_validation_fraction`` / ``validation_fraction``: validation sets
-  cut (stratified, the same for every seed) from the source training cells
-  / the target pool when the dataset has no validation split;
-  ``validation_keeps_duplicates``: a validation cell's pixel-identical twins
-  are held out with it (I3A holds 194 NuMem cells twice; without it about 25-30
-  validation cells had a copy in the pool, issue #31 item 5).
-* ``learning_rate`` (Adam, every training); ``bn_momentum`` of the batch
-  normalisations' moving statistics; ``bn_recalibration_images``: training
-  images the BatchNorm statistics are re-estimated from after every epoch,
-  before validation (``common.training.BatchNormRecalibration``): a fine-tuning
-  on a few hundred labelled cells takes 2-8 steps of 128 per epoch, far too few
-  for the moving averages to leave the source's (or the initial 0 / 1)
-  statistics, and the validation loss that stops it would then measure stale
-  statistics (the notebook measured a moving variance of 0.030 against a batch
-  variance of 0.0019 after 34 steps at momentum 0.9).
-* ``criteria``: the uncertainty criteria compared at the headline budget;
-  ``criteria_seeds``: how many of ``seeds`` run the ones other than entropy
-  (entropy is IN-AL itself).
-* ``tsne_points``: test cells in the t-SNE of RS and IN-AL (first seed).
-* ``run_eagerly``: Keras eager execution (smoke: tracing costs more than
-  its few steps).
+The profiles' own settings are :class:`ActiveTransferSettings`.
 
 ``subset`` keys: ``source_train``, ``source_validation``, ``source_test``,
 ``pool``, ``validation``, ``test`` (stratified, after the validation cut).
@@ -87,7 +58,64 @@ import dataclasses
 from reproductions.active_transfer import paper
 from reproductions.active_transfer.active import budget_plan, round_half_up
 from reproductions.common import profiles
-from reproductions.common.profiles import Profile
+from reproductions.common.profiles import Profile, Settings, optional
+
+
+@dataclasses.dataclass(frozen=True)
+class ActiveTransferSettings(Settings):
+    """The active-transfer profiles' own settings (``profile.settings``).
+
+    Attributes:
+      wavelet: of the in-graph DWT (the paper names none: Haar).
+      budgets: labelling budgets run, % of the pool.
+      headline_budget: the one of the headline, per-class and criteria tables (20).
+      initial_fraction, step_fraction: k and m as fractions of a budget.
+      rotation_copies: rotated versions of each source training cell
+        (initial learning only, §3.1).
+      source_samples_per_epoch: images drawn per epoch from the rotation set
+        (``None``: all of it, each once).
+      source_validation_fraction, validation_fraction: validation sets cut
+        (stratified, the same for every seed) from the source training cells
+        / the target pool when the dataset has no validation split.
+      learning_rate: Adam's, every training.
+      bn_momentum: of the batch normalisations' moving statistics.
+      bn_recalibration_images: training images the BatchNorm statistics are
+        re-estimated from after every epoch, before validation
+        (``common.training.BatchNormRecalibration``): a fine-tuning on a few
+        hundred labelled cells takes 2-8 steps of 128 per epoch, far too few
+        for the moving averages to leave the source's (or the initial 0 / 1)
+        statistics, and the validation loss that stops it would then measure
+        stale statistics (the notebook measured a moving variance of 0.030
+        against a batch variance of 0.0019 after 34 steps at momentum 0.9).
+      criteria: the uncertainty criteria compared at the headline budget.
+      criteria_seeds: how many of ``seeds`` run the ones other than entropy
+        (entropy is IN-AL itself).
+      tsne_points: test cells in the t-SNE of RS and IN-AL (first seed).
+      validation_keeps_duplicates: a validation cell's pixel-identical twins
+        are held out with it (I3A holds 194 NuMem cells twice; without it
+        about 25-30 validation cells had a copy in the pool, issue #31 item 5).
+      run_eagerly: Keras eager execution (smoke: tracing costs more than its
+        few steps).
+    """
+
+    wavelet: str
+    budgets: tuple[int, ...]
+    headline_budget: int
+    initial_fraction: float
+    step_fraction: float
+    rotation_copies: int
+    source_samples_per_epoch: int | None
+    source_validation_fraction: float
+    validation_fraction: float
+    learning_rate: float
+    bn_momentum: float
+    bn_recalibration_images: int | None
+    criteria: tuple[str, ...]
+    criteria_seeds: int
+    tsne_points: int
+    validation_keeps_duplicates: bool = optional(False)
+    run_eagerly: bool = optional(False)
+
 
 #: Measured images per CPU-second (the lower ends of the table above):
 #: (train all layers, train with the early layers frozen, predict).
@@ -102,14 +130,14 @@ PESSIMISTIC_EPOCHS = (25, 30, 40)
 I3A_AP80 = (9_760, 1_116, 2_720)
 SNPHEP2 = (724, 181, 979)
 
-EXTRA = {"wavelet": "haar", "budgets": paper.BUDGETS, "headline_budget": paper.HEADLINE_BUDGET,
-         "initial_fraction": paper.INITIAL_FRACTION, "step_fraction": paper.STEP_FRACTION,
-         "rotation_copies": paper.ROTATION_COPIES, "source_samples_per_epoch": None,
-         "source_validation_fraction": 0.2, "validation_fraction": 0.1,
-         "learning_rate": paper.LEARNING_RATE, "bn_momentum": 0.9,
-         "bn_recalibration_images": 512,
-         "criteria": paper.CRITERIA, "criteria_seeds": 3, "tsne_points": 1000,
-         "validation_keeps_duplicates": True}
+SETTINGS = ActiveTransferSettings(
+    wavelet="haar", budgets=paper.BUDGETS, headline_budget=paper.HEADLINE_BUDGET,
+    initial_fraction=paper.INITIAL_FRACTION, step_fraction=paper.STEP_FRACTION,
+    rotation_copies=paper.ROTATION_COPIES, source_samples_per_epoch=None,
+    source_validation_fraction=0.2, validation_fraction=0.1,
+    learning_rate=paper.LEARNING_RATE, bn_momentum=0.9, bn_recalibration_images=512,
+    criteria=paper.CRITERIA, criteria_seeds=3, tsne_points=1000,
+    validation_keeps_duplicates=True)
 MULTI_SEED_ROWS = ("initial", "in_al", "in_rs", "al", "rs")
 COMMON_REDUCTIONS = (
     "target: I3A Task 1 (13,596 cells, `i3a_task1/ap80`: 80 / 20 % train / test) "
@@ -142,7 +170,7 @@ CPU = Profile(
                 "about 10 CPU-hours (arithmetic in reproductions/active_transfer/profiles.py)",
                 "every training capped at 100 epochs (the paper gives no cap)")
                + COMMON_REDUCTIONS,
-    extra=EXTRA)
+    settings=SETTINGS)
 
 PROFILES = {
     "smoke": profiles.smoke(
@@ -154,9 +182,9 @@ PROFILES = {
                     "18 test", "budgets 20 and 100 %", "rotation set: 4 copies, 16 images "
                     "per epoch", "2 seeds for IN-AL only; criteria on the first seed",
                     "eager execution"),
-        extra={**EXTRA, "budgets": (20, 100), "rotation_copies": 4,
-               "source_samples_per_epoch": 16, "criteria_seeds": 1, "tsne_points": 18,
-               "run_eagerly": True}),
+        settings=SETTINGS.replace(budgets=(20, 100), rotation_copies=4,
+                                  source_samples_per_epoch=16, criteria_seeds=1,
+                                  tsne_points=18, run_eagerly=True)),
     "cpu": CPU,
     "paper": Profile(
         name="paper",
@@ -165,7 +193,7 @@ PROFILES = {
         patience=paper.PATIENCE, seeds=(0, 1, 2), multi_seed_rows=MULTI_SEED_ROWS,
         reductions=("every training capped at 500 epochs (early stopping ends it long "
                     "before; the paper gives no cap)",) + COMMON_REDUCTIONS,
-        extra=EXTRA),
+        settings=SETTINGS),
 }
 
 
@@ -180,14 +208,14 @@ def estimated_hours(profile: Profile, epochs=NOMINAL_EPOCHS, *, target=I3A_AP80,
     per_round, per_fit, per_source = epochs
     full, frozen, predict = (WALL_PER_CPU * s for s in (speed or SPEED[profile.image_size]))
     pool, validation, test = target
-    extra = profile.extra
+    settings = profile.settings
 
     def fit(cells, n_epochs, train_speed):
         return n_epochs * (cells / train_speed + validation / predict) + test / predict
 
     def active(fraction, train_speed, skip_first=False):
-        plan = budget_plan(pool, fraction, initial_fraction=extra["initial_fraction"],
-                           step_fraction=extra["step_fraction"])
+        plan = budget_plan(pool, fraction, initial_fraction=settings.initial_fraction,
+                           step_fraction=settings.step_fraction)
         seconds = test / predict
         for r, labelled in enumerate(plan.labelled_after()):
             if r:
@@ -200,19 +228,19 @@ def estimated_hours(profile: Profile, epochs=NOMINAL_EPOCHS, *, target=I3A_AP80,
         return len(profile.seeds_for(row))
 
     s_train, s_val, s_test = source
-    per_epoch = extra["source_samples_per_epoch"] or s_train * extra["rotation_copies"]
+    per_epoch = settings.source_samples_per_epoch or s_train * settings.rotation_copies
     seconds = seeds("initial") * (per_source * (per_epoch / full + s_val / predict)
                                   + s_test / predict)
-    budgets = [b / 100 for b in extra["budgets"] if b < 100]
+    budgets = [b / 100 for b in settings.budgets if b < 100]
     for init, speed_ in (("in_", frozen), ("", full)):
         single = sum(fit(round_half_up(f * pool), per_fit, speed_) for f in budgets)
-        if 100 in extra["budgets"]:
+        if 100 in settings.budgets:
             single += fit(pool, per_fit, speed_)
         seconds += seeds(init + "rs") * single
         seconds += seeds(init + "al") * sum(active(f, speed_) for f in budgets)
-    others = [c for c in extra["criteria"] if c != "entropy"]
-    criteria_seeds = min(extra["criteria_seeds"], len(profile.seeds))
-    seconds += criteria_seeds * len(others) * active(extra["headline_budget"] / 100, frozen,
+    others = [c for c in settings.criteria if c != "entropy"]
+    criteria_seeds = min(settings.criteria_seeds, len(profile.seeds))
+    seconds += criteria_seeds * len(others) * active(settings.headline_budget / 100, frozen,
                                                      skip_first=True)
     return seconds / 3600
 

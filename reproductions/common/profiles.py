@@ -4,16 +4,57 @@ Each paper module declares ``PROFILES = {"smoke": Profile(...), ...}``. A
 profile says how the paper's protocol is scaled to the machine: input size,
 epochs, batch size, subset sizes, seeds, and ``reductions`` -- the
 human-readable list of every way it departs from the paper, which is copied
-into the results. Per-paper knobs that only one paper has go in ``extra``.
+into the results. Per-paper knobs that only one paper has go in
+``settings``: a frozen dataclass the paper declares (a :class:`Settings`
+subclass in ``reproductions/<paper>/profiles.py``), read as typed attributes,
+``ctx.profile.settings.low_res``.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any, Mapping
 
 from reproductions.common.errors import UserError
 
-PROFILE_NAMES = ("smoke", "cpu", "paper")
+
+def optional(default: Any = None) -> Any:
+    """A :class:`Settings` field that only some profiles set: while it holds
+    ``default`` it is left out of the profile's JSON, as the key was absent
+    from the dictionary the settings replaced (so stored results and work
+    tags of the profiles that never set it stay the same)."""
+    return dataclasses.field(default=default, metadata={"optional": True})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """A paper's own profile settings; each paper subclasses it as a frozen
+    dataclass, one field per knob, documented where it is declared.
+
+    :meth:`to_json` is what results files store under the profile's
+    ``"extra"`` key (the name the settings had as a dictionary): every
+    field in declaration order, tuples as lists, except the :func:`optional`
+    ones that hold their default.
+    """
+
+    def to_json(self) -> dict:
+        out = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.metadata.get("optional") and value == field.default:
+                continue
+            out[field.name] = copy.deepcopy(value)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]):
+        """The settings a results file stored (:meth:`to_json`); keys this
+        class does not declare (an older protocol's) are left out."""
+        names = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +76,8 @@ class Profile:
         a lower validation loss (``None``: it runs its ``epochs``, which are
         then the cap otherwise); a mapping gives it per row, like ``epochs``.
       reductions: every departure from the paper's protocol, in words.
-      extra: paper-specific settings.
+      settings: the paper's own settings (a :class:`Settings` subclass),
+        stored under ``"extra"`` by :meth:`to_json`.
     """
 
     name: str
@@ -48,7 +90,7 @@ class Profile:
     subset: Mapping[str, int | None] = dataclasses.field(default_factory=dict)
     patience: int | Mapping[str, int] | None = None
     reductions: tuple[str, ...] = ()
-    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    settings: Settings = Settings()
 
     def epochs_for(self, row: str) -> int:
         if row in self.epochs:
@@ -70,7 +112,11 @@ class Profile:
         return self.seeds if row in self.multi_seed_rows else self.seeds[:1]
 
     def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+        """The profile as results files store it; the settings under ``"extra"``."""
+        data = {field.name: copy.deepcopy(getattr(self, field.name))
+                for field in dataclasses.fields(self)}
+        data["extra"] = data.pop("settings").to_json()
+        return data
 
 
 SMOKE_DESCRIPTION = "seconds per row on a few images; checks that everything runs"
@@ -79,7 +125,7 @@ SMOKE_DESCRIPTION = "seconds per row on a few images; checks that everything run
 def smoke(**fields) -> Profile:
     """Every paper's ``smoke`` profile: one epoch per row and two seeds of the
     multi-seed rows on tiny subsets, batches of 8; ``fields`` give the paper's
-    input size, subsets, reductions and extras."""
+    input size, subsets, reductions and settings."""
     return Profile(**{"name": "smoke", "description": SMOKE_DESCRIPTION, "batch_size": 8,
                       "epochs": {"*": 1}, "seeds": (0, 1), **fields})
 

@@ -122,9 +122,9 @@ def adjust_profile(args, profile):
                         f"poolings); got --image-size {profile.image_size}.")
     reason = ("--no-folds" if args.no_folds else
               "an image folder has no official folds" if args.image_folder else None)
-    if reason is None or not profile.extra["folds"]:
+    if reason is None or not profile.settings.folds:
         return profile
-    return dataclasses.replace(profile, extra={**profile.extra, "folds": ()},
+    return dataclasses.replace(profile, settings=profile.settings.replace(folds=()),
                                reductions=profile.reductions + (f"folds skipped ({reason})",))
 
 
@@ -137,7 +137,7 @@ def splits(ctx, variant: str, kind: str):
 
     key = ("splits", variant, kind)
     if key not in ctx.state:
-        extra = ctx.profile.extra
+        settings = ctx.profile.settings
         k = data.fold_of(variant)
         if k is None:
             builder = ctx.builder
@@ -146,11 +146,11 @@ def splits(ctx, variant: str, kind: str):
                 ctx.state["builder", k] = data.fold_builder(ctx.datasets["data"].source, k,
                                                             ctx.args.data_dir)
             builder = ctx.state["builder", k]
-        size = {"dcae": ctx.profile.image_size, "gao": extra["gao_size"],
-                "features": extra["feature_size"]}[kind]
+        size = {"dcae": ctx.profile.image_size, "gao": settings.gao_size,
+                "features": settings.feature_size}[kind]
         ctx.state[key] = data.load_splits(
             builder, size, pad=kind != "features", subset=ctx.profile.subset,
-            seed=ctx.profile.seeds[0], validation_fraction=extra["validation_fraction"])
+            seed=ctx.profile.seeds[0], validation_fraction=settings.validation_fraction)
     return ctx.state[key]
 
 
@@ -161,10 +161,10 @@ def load(ctx) -> None:
     own = "validation" in ctx.builder.info.splits
     info = {"used": official.sizes(),
             "validation": "the dataset's own validation split" if own else
-                          f"stratified {ctx.profile.extra['validation_fraction']:.0%} of the "
+                          f"stratified {ctx.profile.settings.validation_fraction:.0%} of the "
                           f"training split, seed {ctx.profile.seeds[0]}"}
     folds = {}
-    for k in ctx.profile.extra["folds"]:
+    for k in ctx.profile.settings.folds:
         folds[data.fold_variant(k)] = splits(ctx, data.fold_variant(k), "dcae").sizes()
     if folds:
         info["folds"] = folds
@@ -175,7 +175,7 @@ def extra_jobs(ctx) -> list[Job]:
     """Every row on each official fold, first seed."""
     from reproductions.dcae import data
     first = ctx.profile.seeds[0]
-    return [Job(row, first, data.fold_variant(k)) for k in ctx.profile.extra["folds"]
+    return [Job(row, first, data.fold_variant(k)) for k in ctx.profile.settings.folds
             for row in ctx.rows]
 
 
@@ -191,7 +191,7 @@ def scores(job: Job, metrics: dict) -> dict:
 
 
 def _eager(ctx) -> bool:
-    return bool(ctx.profile.extra.get("run_eagerly", False))
+    return ctx.profile.settings.run_eagerly
 
 
 def run_svm(ctx, job: Job) -> dict:
@@ -213,13 +213,13 @@ def run_gao(ctx, job: Job) -> dict:
     from reproductions.dcae import models, protocol
 
     split = splits(ctx, job.variant, "gao")
-    size = ctx.profile.extra["gao_size"]
+    size = ctx.profile.settings.gao_size
     fitted = experiment.fit_and_evaluate(
         ctx, job, splits=split.keras(),
         build=lambda: models.GaoCNN(input_shape=(size, size, 1),
                                     classes=len(split.train.class_names)),
         compile=lambda model: protocol.compile_classifier(model, _eager(ctx)),
-        **augment.rotation_set(split.train, ctx.profile.extra["gao_rotations"]))
+        **augment.rotation_set(split.train, ctx.profile.settings.gao_rotations))
     if not job.variant and job.seed == ctx.profile.seeds[0]:
         _save_inference_model(ctx, job, fitted.model, size, split.train.class_names)
     return fitted.record(scores(job, fitted.metrics))
@@ -255,13 +255,13 @@ def autoencoder(ctx, seed: int, variant: str):
     if cached is not None and cached[0] == key:
         return cached[1], cached[2]
     ctx.state.pop("autoencoder", None)  # one autoencoder in memory at a time
-    profile, extra = ctx.profile, ctx.profile.extra
+    profile, settings = ctx.profile, ctx.profile.settings
     split = splits(ctx, variant, "dcae")
     training.set_determinism(seed)
     with ctx.strategy.scope():  # variables on every replica (--strategy)
         model = models.DCAE(input_shape=(profile.image_size, profile.image_size, 1),
-                            width=extra["width"], latent_dim=extra["latent_dim"])
-        protocol.compile_autoencoder(model, extra["ae_learning_rate"], _eager(ctx))
+                            width=settings.width, latent_dim=settings.latent_dim)
+        protocol.compile_autoencoder(model, settings.ae_learning_rate, _eager(ctx))
     outcome = training.train(
         model, split.train, split.validation, run_dir=ctx.run_dir(Job(AUTOENCODER, seed, variant)),
         epochs=profile.epochs_for(AUTOENCODER), batch_size=profile.batch_size, seed=seed,

@@ -1,23 +1,7 @@
 """The profiles of the DCAE reproduction (data, not code).
 
-``image_size`` is the autoencoder's input side. ``extra`` keys:
-
-* ``width``: multiplier of the maps of Conv1-Conv4 and their mirrored
-  deconvolutions (1: Table I's 64, 128, 256, 512).
-* ``latent_dim``: Conv5's maps, the feature vector the ANN reads (4096).
-* ``ae_learning_rate``: Adam's learning rate for the autoencoder.
-* ``gao_size``: input side of Gao et al.'s CNN (78 in their paper).
-* ``gao_rotations``: rotated versions of each training cell for Gao's CNN,
-  ``360° / gao_rotations`` apart, every version once per epoch. Gao et al.'s
-  augmentation as the DCAE paper credits it to them ("rotation in different
-  angles"); the step, 18° (×20), is the one Vununu et al.'s 2021 paper (same
-  first author, §3.1) gives "as proposed in" Gao et al. for SNPHEp-2.
-* ``feature_size``: side the cells are resized to for the texture and LBP
-  features (64 ≈ the median SNPHEp-2 crop, so most cells are resized by less
-  than 2× and the LBP radii 1-3 px measure texture at the imaged scale).
-* ``folds``: which official Split-50-k folds to run (every row, first seed).
-* ``validation_fraction``: of the training split, carved off for validation.
-* ``run_eagerly``: Keras eager execution (smoke only).
+``image_size`` is the autoencoder's input side. The profiles' own settings are
+:class:`DCAESettings`.
 
 How the cpu profile was chosen (measured). One training step of the
 autoencoder (graph mode, Adam, MSE, batch 32, median of 6 steps after 2
@@ -71,9 +55,46 @@ only interpolates). What it reduces: the maps of Conv1-Conv4 to 16, 32, 64,
 128, and so Conv5 / Deconv5 from 14·14·512·4096 to 8·8·128·4096 weights each
 (67 M parameters instead of 825 M).
 """
+import dataclasses
+
 from reproductions.common import profiles
-from reproductions.common.profiles import Profile
+from reproductions.common.profiles import Profile, Settings, optional
 from reproductions.dcae.paper import GAO_INPUT_SIZE, INPUT_SIZE, LATENT
+
+
+@dataclasses.dataclass(frozen=True)
+class DCAESettings(Settings):
+    """The DCAE profiles' own settings (``profile.settings``).
+
+    Attributes:
+      width: multiplier of the maps of Conv1-Conv4 and their mirrored
+        deconvolutions (1: Table I's 64, 128, 256, 512).
+      latent_dim: Conv5's maps, the feature vector the ANN reads (4096).
+      ae_learning_rate: Adam's learning rate for the autoencoder.
+      gao_size: input side of Gao et al.'s CNN (78 in their paper).
+      gao_rotations: rotated versions of each training cell for Gao's CNN,
+        ``360° / gao_rotations`` apart, every version once per epoch. Gao et al.'s
+        augmentation as the DCAE paper credits it to them ("rotation in different
+        angles"); the step, 18° (×20), is the one Vununu et al.'s 2021 paper (same
+        first author, §3.1) gives "as proposed in" Gao et al. for SNPHEp-2.
+      feature_size: side the cells are resized to for the texture and LBP
+        features (64 ≈ the median SNPHEp-2 crop, so most cells are resized by less
+        than 2× and the LBP radii 1-3 px measure texture at the imaged scale).
+      folds: which official Split-50-k folds to run (every row, first seed).
+      validation_fraction: of the training split, carved off for validation.
+      run_eagerly: Keras eager execution (smoke only).
+    """
+
+    width: float
+    latent_dim: int
+    ae_learning_rate: float
+    gao_size: int
+    gao_rotations: int
+    feature_size: int
+    folds: tuple[int, ...]
+    validation_fraction: float
+    run_eagerly: bool = optional(False)
+
 
 #: Fraction of the training split carved off for validation (stratified).
 VALIDATION_FRACTION = 0.1
@@ -81,7 +102,7 @@ VALIDATION_FRACTION = 0.1
 FOLDS = (1, 2, 3, 4, 5)
 
 MULTI_SEED_ROWS = ("gao_cnn", "dcae_autoencoder", "dcae")
-GAO_ROTATIONS = 20  # 18° apart (see the module docstring)
+GAO_ROTATIONS = 20  # 18° apart (see DCAESettings.gao_rotations)
 EPOCH_CAPS = {"dcae_autoencoder": 100, "*": 200}
 
 PROFILES = {
@@ -98,9 +119,9 @@ PROFILES = {
                     "fold 1 only", "2 seeds for the DCAE rows only",
                     "eager execution (no graph tracing, which would take longer than the "
                     "few steps themselves)"),
-        extra={"width": 1 / 16, "latent_dim": LATENT, "ae_learning_rate": 1e-3,
-               "gao_size": 42, "gao_rotations": 4, "feature_size": 32, "folds": (1,),
-               "validation_fraction": VALIDATION_FRACTION, "run_eagerly": True}),
+        settings=DCAESettings(width=1 / 16, latent_dim=LATENT, ae_learning_rate=1e-3,
+                              gao_size=42, gao_rotations=4, feature_size=32, folds=(1,),
+                              validation_fraction=VALIDATION_FRACTION, run_eagerly=True)),
     "cpu": Profile(
         name="cpu",
         description="Table II, the official folds and the linear probe with the DCAE at "
@@ -126,10 +147,10 @@ PROFILES = {
             "3 seeds for the DCAE (autoencoder + ANN) and Gao's CNN, 1 for the "
             "deterministic SVM rows (the paper reports single runs)",
             "the five official Split-50-k folds run for every row (first seed)"),
-        extra={"width": 1 / 4, "latent_dim": LATENT, "ae_learning_rate": 1e-3,
-               "gao_size": GAO_INPUT_SIZE, "gao_rotations": GAO_ROTATIONS,
-               "feature_size": 64, "folds": FOLDS,
-               "validation_fraction": VALIDATION_FRACTION}),
+        settings=DCAESettings(width=1 / 4, latent_dim=LATENT, ae_learning_rate=1e-3,
+                              gao_size=GAO_INPUT_SIZE, gao_rotations=GAO_ROTATIONS,
+                              feature_size=64, folds=FOLDS,
+                              validation_fraction=VALIDATION_FRACTION)),
     "paper": Profile(
         name="paper",
         description="Table I's DCAE at 224×224 (825 M parameters) and the paper's ANN; "
@@ -145,8 +166,8 @@ PROFILES = {
             "split",
             "3 seeds for the DCAE and Gao's CNN (the paper reports single runs)",
             "the five official Split-50-k folds run for every row (first seed)"),
-        extra={"width": 1.0, "latent_dim": LATENT, "ae_learning_rate": 1e-4,
-               "gao_size": GAO_INPUT_SIZE, "gao_rotations": GAO_ROTATIONS,
-               "feature_size": 64, "folds": FOLDS,
-               "validation_fraction": VALIDATION_FRACTION}),
+        settings=DCAESettings(width=1.0, latent_dim=LATENT, ae_learning_rate=1e-4,
+                              gao_size=GAO_INPUT_SIZE, gao_rotations=GAO_ROTATIONS,
+                              feature_size=64, folds=FOLDS,
+                              validation_fraction=VALIDATION_FRACTION)),
 }

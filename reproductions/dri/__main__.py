@@ -132,7 +132,7 @@ def extra_jobs(ctx) -> list[Job]:
     I3A cells only: the synthetic cells and a user's folder have no IDs in
     specimen order."""
     source = ctx.datasets["data"].source
-    if (ctx.profile.extra.get("block_split") and "dri" in ctx.rows
+    if (ctx.profile.settings.block_split and "dri" in ctx.rows
             and not source.synthetic and not source.user_folder):
         return [Job("dri", ctx.profile.seeds[0], BLOCKS)]
     return []
@@ -161,22 +161,22 @@ def run_one(ctx, job: Job) -> dict:
     from reproductions.common import data as data_lib, metrics
     from reproductions.dri import models, protocol
 
-    profile, extra = ctx.profile, ctx.profile.extra
+    profile, settings = ctx.profile, ctx.profile.settings
     state = _blocks(ctx) if job.variant == BLOCKS else ctx.state[""]
     split = state["split"]
     class_names = split["train"].class_names
     iterations = profile.epochs_for(job.row) * -(-state["per_epoch"] // profile.batch_size)
-    step = extra["steps_per_decay"] or protocol.step_length(iterations)
+    step = settings.steps_per_decay or protocol.step_length(iterations)
     train = dict(augment=state["augment"], repeats=state["repeats"],
                  samples_per_epoch=state["per_epoch"], targets=protocol.head_targets)
     fitted = experiment.fit_and_evaluate(
         ctx, job, splits=split,
         build=lambda: models.DRI(job.row,
                                  input_shape=(profile.image_size, profile.image_size, 1),
-                                 classes=len(class_names), bn_momentum=extra["bn_momentum"]),
+                                 classes=len(class_names), bn_momentum=settings.bn_momentum),
         compile=lambda model: protocol.compile_model(
-            model, steps_per_decay=step, base_lr=extra["base_lr"],
-            run_eagerly=bool(extra.get("run_eagerly", False))),
+            model, steps_per_decay=step, base_lr=settings.base_lr,
+            run_eagerly=settings.run_eagerly),
         scores=lambda outputs: protocol.summed_predictions(outputs, models.HEADS), **train)
     labels = split["test"].labels
     combos = [(h,) for h in models.HEADS] + [hs for hs in protocol.HEAD_SETS.values()
@@ -196,7 +196,7 @@ def run_one(ctx, job: Job) -> dict:
     if job.row == "dri" and not job.variant:
         values["table3b"] = {key: {"mca": pct(heads["+".join(hs)]["mca"])}
                              for key, hs in protocol.HEAD_SETS.items()}
-        if first and extra.get("block_split"):
+        if first and settings.block_split:
             values["sensitivity"] = {"dri_cells": {"mca": pct(m["mca"]), "aca": pct(m["aca"])}}
     record_extra = {}
     if first and not job.variant:

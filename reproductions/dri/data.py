@@ -87,9 +87,9 @@ def rotation_set(builder, profile) -> dict:
     2's last row for this split)."""
     split = load_splits(builder, profile)
     class_names = split["train"].class_names
-    copies = copies_for(class_names, profile.extra["copies"])
+    copies = copies_for(class_names, profile.settings.copies)
     r = repeats(split["train"].labels, class_names, copies)
     return {"split": split, "repeats": r,
-            "per_epoch": min(profile.extra["samples_per_epoch"] or int(r.sum()), int(r.sum())),
+            "per_epoch": min(profile.settings.samples_per_epoch or int(r.sum()), int(r.sum())),
             "augment": rotation_augment(class_names, copies),
             "augmented_train": augmented_counts(split["train"].labels, class_names, copies)}

@@ -95,9 +95,9 @@ def main(argv=None) -> int:
 
     training.set_determinism(args.seed)
     model = models.DRI("dri", input_shape=(profile.image_size, profile.image_size, 1),
-                       classes=len(class_names), bn_momentum=profile.extra["bn_momentum"])
+                       classes=len(class_names), bn_momentum=profile.settings.bn_momentum)
     protocol.compile_model(model, steps_per_decay=protocol.PAPER_STEP,
-                           base_lr=profile.extra["base_lr"])
+                           base_lr=profile.settings.base_lr)
     run_dir.mkdir(parents=True, exist_ok=True)
     outcome = training.train(
         model, split["train"], split["validation"], run_dir=run_dir, epochs=epochs,

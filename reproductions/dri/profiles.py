@@ -1,29 +1,48 @@
 """The profiles of the DRI reproduction (data, not code).
 
-``extra`` keys:
-
-* ``copies``: rotated versions per class (§3.2), ``{"golgi": 60, "*": 20}``.
-* ``samples_per_epoch``: images drawn per epoch from the augmented set
-  (``None``: all 192,540, each once).
-* ``steps_per_decay``: Caffe ``stepsize`` of the γ = 0.79 learning-rate steps
-  (``None``: the run's iterations / 29, the paper's 290,000 / 10,000 shape).
-* ``base_lr``: initial learning rate (the paper: 0.001).
-* ``bn_momentum``: of the batch normalisations' moving statistics. Caffe's
-  BatchNorm layer keeps a bias-corrected running average, so its test-time
-  statistics are right from the first iterations; Keras' exponential average
-  starts at mean 0 / variance 1 and with the default 0.99 still carries 22 %
-  of that start after 150 iterations. A 150-iteration probe of Shallow
-  Inception on the real cells scored chance (5 % validation accuracy, all
-  Golgi) with 0.99 and 66 % with 0.9 (same weights: the momentum does not
-  change training). Short runs use 0.9; the paper profile 0.99.
-* ``block_split``: also train DRI (first seed) on the specimen-block split
-  ``i3a_task1/dri_blocks`` (the sensitivity table; real I3A only).
-* ``run_eagerly``: Keras eager execution (smoke only: tracing the training
-  graph of these networks takes longer than a few smoke steps).
+The profiles' own settings are :class:`DRISettings`.
 """
+import dataclasses
+from typing import Mapping
+
 from reproductions.common import profiles
-from reproductions.common.profiles import Profile
+from reproductions.common.profiles import Profile, Settings, optional
 from reproductions.dri.paper import ROTATION_COPIES as PAPER_COPIES
+
+
+@dataclasses.dataclass(frozen=True)
+class DRISettings(Settings):
+    """The DRI profiles' own settings (``profile.settings``).
+
+    Attributes:
+      copies: rotated versions per class (§3.2), ``{"golgi": 60, "*": 20}``.
+      samples_per_epoch: images drawn per epoch from the augmented set
+        (``None``: all 192,540, each once).
+      steps_per_decay: Caffe ``stepsize`` of the γ = 0.79 learning-rate steps
+        (``None``: the run's iterations / 29, the paper's 290,000 / 10,000 shape).
+      base_lr: initial learning rate (the paper: 0.001).
+      bn_momentum: of the batch normalisations' moving statistics. Caffe's
+        BatchNorm layer keeps a bias-corrected running average, so its test-time
+        statistics are right from the first iterations; Keras' exponential average
+        starts at mean 0 / variance 1 and with the default 0.99 still carries 22 %
+        of that start after 150 iterations. A 150-iteration probe of Shallow
+        Inception on the real cells scored chance (5 % validation accuracy, all
+        Golgi) with 0.99 and 66 % with 0.9 (same weights: the momentum does not
+        change training). Short runs use 0.9; the paper profile 0.99.
+      run_eagerly: Keras eager execution (smoke only: tracing the training
+        graph of these networks takes longer than a few smoke steps).
+      block_split: also train DRI (first seed) on the specimen-block split
+        ``i3a_task1/dri_blocks`` (the sensitivity table; real I3A only).
+    """
+
+    copies: Mapping[str, int]
+    samples_per_epoch: int | None
+    steps_per_decay: int | None
+    base_lr: float
+    bn_momentum: float
+    run_eagerly: bool = optional(False)
+    block_split: bool = optional(False)
+
 
 # quick-profile budget (``python -m reproductions.dri.benchmark --inference``,
 # batch 24, 76×76, shared 2-core Xeon @ 2.5 GHz at load average ~4.5, i.e.
@@ -90,8 +109,8 @@ PROFILES = {
                     "2 seeds for DRI only", "BN moving-average momentum 0.9",
                     "eager execution (no graph tracing, which would take longer than "
                     "the few steps themselves)"),
-        extra={"copies": PAPER_COPIES, "samples_per_epoch": 16, "steps_per_decay": None,
-               "base_lr": 1e-3, "bn_momentum": 0.9, "run_eagerly": True}),
+        settings=DRISettings(copies=PAPER_COPIES, samples_per_epoch=16, steps_per_decay=None,
+                             base_lr=1e-3, bn_momentum=0.9, run_eagerly=True)),
     "cpu": Profile(
         name="cpu",
         description="the first 4,000 iterations of the paper's schedule per network "
@@ -123,9 +142,9 @@ PROFILES = {
             "3 seeds for DRI and Inception (the paper reports one run)",
             "a sensitivity row not in the paper: DRI on the specimen-block split "
             "(i3a_task1/dri_blocks), seed 0"),
-        extra={"copies": PAPER_COPIES, "samples_per_epoch": CPU_EVAL_EVERY * 24,
-               "steps_per_decay": 10_000, "base_lr": 1e-3, "bn_momentum": 0.9,
-               "block_split": True}),
+        settings=DRISettings(copies=PAPER_COPIES, samples_per_epoch=CPU_EVAL_EVERY * 24,
+                             steps_per_decay=10_000, base_lr=1e-3, bn_momentum=0.9,
+                             block_split=True)),
     "quick": Profile(
         name="quick",
         description="a fast look (~75 min): 500 iterations per network, far from converged; "
@@ -145,8 +164,8 @@ PROFILES = {
             "bias-corrected average has none)",
             "model selection on a stratified 360-cell subset of the 2,176 validation "
             "cells (the test split is complete: 2,719 cells)"),
-        extra={"copies": PAPER_COPIES, "samples_per_epoch": 3_000,
-               "steps_per_decay": 10_000, "base_lr": 1e-3, "bn_momentum": 0.9}),
+        settings=DRISettings(copies=PAPER_COPIES, samples_per_epoch=3_000,
+                             steps_per_decay=10_000, base_lr=1e-3, bn_momentum=0.9)),
     "paper": Profile(
         name="paper",
         description="the exact protocol of §2.3 and §3.2 (290k iterations); needs a GPU",
@@ -159,6 +178,6 @@ PROFILES = {
             "weights of the epoch with the lowest validation loss are tested (the paper "
             "does not say how it chose the model)",
             "3 seeds for DRI and Inception (the paper reports one run)"),
-        extra={"copies": PAPER_COPIES, "samples_per_epoch": None, "steps_per_decay": 10_000,
-               "base_lr": 1e-3, "bn_momentum": 0.99}),
+        settings=DRISettings(copies=PAPER_COPIES, samples_per_epoch=None,
+                             steps_per_decay=10_000, base_lr=1e-3, bn_momentum=0.99)),
 }

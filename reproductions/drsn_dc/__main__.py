@@ -86,7 +86,7 @@ def load(ctx) -> None:
     split = data.load_splits(ctx.builder, ctx.profile)
     train = split["train"]
     repeats = data.repeats(len(train))
-    per_epoch = None if ctx.profile.extra["whole_expanded_set"] else len(train)
+    per_epoch = None if ctx.profile.settings.whole_expanded_set else len(train)
     ctx.state.update(split=split, repeats=repeats, per_epoch=per_epoch)
     ctx.store.set_dataset_info(
         "data", used={k: len(v) for k, v in split.items()}, class_names=list(train.class_names),
@@ -103,7 +103,7 @@ def extra_jobs(ctx) -> list[Job]:
 def run_one(ctx, job: Job) -> dict:
     from reproductions.drsn_dc import data, models, protocol
 
-    profile, extra, state = ctx.profile, ctx.profile.extra, ctx.state
+    profile, settings, state = ctx.profile, ctx.profile.settings, ctx.state
     split = state["split"]
     classes = len(split["train"].class_names)
     name = job.variant or job.row
@@ -112,10 +112,10 @@ def run_one(ctx, job: Job) -> dict:
         build=lambda: models.build(name, input_shape=(profile.image_size,) * 2 + (1,),
                                    classes=classes),
         compile=lambda model: protocol.compile_model(
-            model, learning_rate=extra["learning_rate"],
-            run_eagerly=bool(extra.get("run_eagerly", False))),
+            model, learning_rate=settings.learning_rate,
+            run_eagerly=settings.run_eagerly),
         augment=data.augment, repeats=state["repeats"], samples_per_epoch=state["per_epoch"],
-        bn_recalibration_images=extra.get("bn_recalibration_images"))
+        bn_recalibration_images=settings.bn_recalibration_images)
     values = protocol.table2_values(fitted.metrics)
     if job.variant:
         stored = {"ablation": {job.variant: values}}

@@ -1,17 +1,6 @@
 """The three profiles of the DRSN-DC reproduction (data, not code).
 
-``extra`` keys:
-
-* ``learning_rate``: Adam's (not in the paper; ``protocol.LEARNING_RATE``).
-* ``whole_expanded_set``: an epoch is every one of the 144 versions of every
-  training image (the paper's expanded set, §4.1) when true; otherwise an
-  epoch draws as many versions as there are training images (without
-  replacement from the expanded set, reshuffled every epoch).
-* ``bn_recalibration_images``: BatchNorm moving statistics re-estimated from
-  that many training images after every epoch, before validation
-  (``reproductions.common.training.BatchNormRecalibration``; ``None``: off).
-* ``run_eagerly``: Keras eager execution (smoke only: tracing these networks
-  takes longer than a few smoke steps).
+The profiles' own settings are :class:`DRSNDCSettings`.
 
 The cpu profile's input size, by measurement
 --------------------------------------------
@@ -69,9 +58,35 @@ resumed from its last epoch in the next session when its checkpoint in
 sessions), and made alone on the Xeon (``lscpu``: an Intel Xeon with AVX-512
 flags) when one is available.
 """
-from reproductions.common.profiles import Profile
+import dataclasses
+
+from reproductions.common.profiles import Profile, Settings, optional
 from reproductions.drsn_dc.paper import INPUT_SIZE
 from reproductions.drsn_dc.protocol import LEARNING_RATE
+
+
+@dataclasses.dataclass(frozen=True)
+class DRSNDCSettings(Settings):
+    """The DRSN-DC profiles' own settings (``profile.settings``).
+
+    Attributes:
+      learning_rate: Adam's (not in the paper; ``protocol.LEARNING_RATE``).
+      whole_expanded_set: an epoch is every one of the 144 versions of every
+        training image (the paper's expanded set, §4.1) when true; otherwise an
+        epoch draws as many versions as there are training images (without
+        replacement from the expanded set, reshuffled every epoch).
+      bn_recalibration_images: BatchNorm moving statistics re-estimated from
+        that many training images after every epoch, before validation
+        (``reproductions.common.training.BatchNormRecalibration``; ``None``: off).
+      run_eagerly: Keras eager execution (smoke only: tracing these networks
+        takes longer than a few smoke steps).
+    """
+
+    learning_rate: float
+    whole_expanded_set: bool
+    bn_recalibration_images: int | None
+    run_eagerly: bool = optional(False)
+
 
 MULTI_SEED_ROWS = ("resnet50", "drsn_dc")
 NOT_IN_THE_PAPER = ("Adam, learning rate 1e-4, softmax cross-entropy for every network, batch "
@@ -95,8 +110,8 @@ PROFILES = {
                     "rotated/flipped versions, batch 8", "2 seeds for ResNet50 and DRSN-DC",
                     "eager execution (no graph tracing, which would take longer than the "
                     "few steps themselves)", NOT_IN_THE_PAPER),
-        extra={"learning_rate": LEARNING_RATE, "whole_expanded_set": False,
-               "bn_recalibration_images": 8, "run_eagerly": True}),
+        settings=DRSNDCSettings(learning_rate=LEARNING_RATE, whole_expanded_set=False,
+                                bn_recalibration_images=8, run_eagerly=True)),
     "cpu": Profile(
         name="cpu",
         description="the protocol at 64 px on a 2-core CPU, every network trained until its "
@@ -116,8 +131,8 @@ PROFILES = {
             "3 seeds for ResNet50 and DRSN-DC (the paper's claim rests on them), 1 for the "
             "other networks and the ablation (the paper reports single runs)",
             NOT_IN_THE_PAPER, STAND_IN, SPLIT_FIRST),
-        extra={"learning_rate": LEARNING_RATE, "whole_expanded_set": False,
-               "bn_recalibration_images": 512}),
+        settings=DRSNDCSettings(learning_rate=LEARNING_RATE, whole_expanded_set=False,
+                                bn_recalibration_images=512)),
     "paper": Profile(
         name="paper",
         description="224×224 inputs, every epoch the whole 144× expanded training set; "
@@ -130,6 +145,6 @@ PROFILES = {
             "epochs of the expanded set (the paper gives no number)",
             "3 seeds for ResNet50 and DRSN-DC (the paper reports single runs)",
             STAND_IN, SPLIT_FIRST),
-        extra={"learning_rate": LEARNING_RATE, "whole_expanded_set": True,
-               "bn_recalibration_images": None}),
+        settings=DRSNDCSettings(learning_rate=LEARNING_RATE, whole_expanded_set=True,
+                                bn_recalibration_images=None)),
 }

@@ -107,7 +107,7 @@ def optimizer_for(row: str, learning_rate: float | None = None):
 def _demo_learning_rate(profile, row: str) -> float | None:
     """The demo profile's Adam learning rate for ``row`` (``None``: the paper's
     optimiser)."""
-    rates = profile.extra.get("learning_rate")
+    rates = profile.settings.learning_rate
     return None if rates is None else rates.get(row, rates["*"])
 
 
@@ -123,7 +123,7 @@ def adjust_profile(args, profile):
     if not args.no_length_normalization:
         return profile
     return dataclasses.replace(
-        profile, extra={**profile.extra, "length_normalization": False},
+        profile, settings=profile.settings.replace(length_normalization=False),
         reductions=profile.reductions + ("length normalisation switched off",))
 
 
@@ -131,18 +131,18 @@ def load(ctx) -> None:
     from reproductions.super_xception import data
 
     if "karyotype" not in ctx.builder.info.features:
-        if ctx.profile.extra["length_normalization"]:
+        if ctx.profile.settings.length_normalization:
             raise UserError(
                 "Length normalisation needs the karyotype of every chromosome, which "
                 "an image folder does not give: add --no-length-normalization.")
-    ln = ctx.profile.extra["length_normalization"]
+    ln = ctx.profile.settings.length_normalization
     ctx.state[ln] = data.load_splits(ctx.builder, ctx.profile, ln)
     ctx.store.set_dataset_info("data", used={k: len(v) for k, v in ctx.state[ln].items()})
 
 
 def _ablation_on(ctx) -> bool:
-    return (ctx.profile.extra["length_normalization"]
-            and ctx.profile.extra.get("ablation", True) and not ctx.args.no_ablation)
+    return (ctx.profile.settings.length_normalization
+            and ctx.profile.settings.ablation and not ctx.args.no_ablation)
 
 
 def extra_jobs(ctx) -> list[Job]:
@@ -155,11 +155,11 @@ def extra_jobs(ctx) -> list[Job]:
 def run_one(ctx, job: Job) -> dict:
     from reproductions.super_xception import data, figures, models
 
-    ln = ctx.profile.extra["length_normalization"] and job.variant != ABLATION
+    ln = ctx.profile.settings.length_normalization and job.variant != ABLATION
     if ln not in ctx.state:
         ctx.state[ln] = data.load_splits(ctx.builder, ctx.profile, ln)
     split = ctx.state[ln]
-    low = ctx.profile.extra["low_res"]
+    low = ctx.profile.settings.low_res
     classes = len(split["train"].class_names)
     fitted = experiment.fit_and_evaluate(
         ctx, job, splits=split,
@@ -168,7 +168,7 @@ def run_one(ctx, job: Job) -> dict:
         compile=lambda model: model.compile(
             optimizer=optimizer_for(job.row, _demo_learning_rate(ctx.profile, job.row)),
             loss="sparse_categorical_crossentropy", metrics=["accuracy"]),
-        bn_recalibration_images=ctx.profile.extra.get("bn_recalibration_images"))
+        bn_recalibration_images=ctx.profile.settings.bn_recalibration_images)
     aca = 100 * fitted.metrics["aca"]
     first = job.seed == ctx.profile.seeds[0]
     if job.variant == ABLATION:

@@ -66,7 +66,7 @@ def make_preprocess(low_res: int, length_normalization: bool, canvas: dict[str, 
 def load_splits(builder, profile, length_normalization: bool, seed: int = 0):
     """``{"train", "validation", "test"}`` -> :class:`ArraySplit`."""
     canvas = karyotype_max_side(builder) if length_normalization else {}
-    preprocess = make_preprocess(profile.extra["low_res"], length_normalization, canvas)
+    preprocess = make_preprocess(profile.settings.low_res, length_normalization, canvas)
     return {split: data_lib.load_arrays(builder, split, preprocess,
                                         subset=profile.subset.get(split), seed=seed)
             for split in ("train", "validation", "test")}

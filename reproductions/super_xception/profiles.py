@@ -1,8 +1,35 @@
 """The profiles of the Super-Xception reproduction (data, not code)."""
 import dataclasses
+from typing import Mapping
 
 from reproductions.common import profiles
-from reproductions.common.profiles import Profile
+from reproductions.common.profiles import Profile, Settings, optional
+
+
+@dataclasses.dataclass(frozen=True)
+class SuperXceptionSettings(Settings):
+    """The Super-Xception profiles' own settings (``profile.settings``).
+
+    Attributes:
+      low_res: side of the low-resolution input the networks see (§4: 50).
+      length_normalization: scale every chromosome by its karyotype's
+        longest before padding (§3.1); ``--no-length-normalization`` turns
+        it off.
+      bn_recalibration_images: training images the BatchNorm moving
+        statistics are re-estimated from after every epoch (``None``: Keras'
+        moving averages as they are).
+      learning_rate: Adam's learning rate per row (``{"row": rate, "*":
+        rate}``) in place of the paper's optimisers (``None``: the paper's;
+        the demo only).
+      ablation: run the length-normalisation ablation (the demo: no).
+    """
+
+    low_res: int
+    length_normalization: bool
+    bn_recalibration_images: int | None = optional(None)
+    learning_rate: Mapping[str, float] | None = optional(None)
+    ablation: bool = optional(True)
+
 
 PAPER_EPOCHS = {"deep_cnn": 150, "resnet50": 30, "super_alexnet": 100,
                 "super_resnet": 30, "xception": 50, "super_xception": 80}
@@ -41,7 +68,8 @@ CPU = Profile(
         "stopping and model selection, meaningless early in a run",
         "3 seeds for Xception and Super-Xception (the claim rests on them), 1 for the "
         "other rows (the paper reports single runs)"),
-    extra={"low_res": 50, "length_normalization": True, "bn_recalibration_images": 512})
+    settings=SuperXceptionSettings(low_res=50, length_normalization=True,
+                                   bn_recalibration_images=512))
 
 DEMO = Profile(
     name="demo",
@@ -61,8 +89,10 @@ DEMO = Profile(
         "BatchNorm moving statistics re-estimated from 256 training images after every "
         "epoch (see the cpu profile)",
         "one seed per row; no length-normalisation ablation"),
-    extra={"low_res": 50, "length_normalization": True, "bn_recalibration_images": 256,
-           "learning_rate": {"super_alexnet": 1e-4, "*": 1e-3}, "ablation": False})
+    settings=SuperXceptionSettings(low_res=50, length_normalization=True,
+                                   bn_recalibration_images=256,
+                                   learning_rate={"super_alexnet": 1e-4, "*": 1e-3},
+                                   ablation=False))
 
 PROFILES = {
     "demo": DEMO,
@@ -72,7 +102,8 @@ PROFILES = {
         reductions=("input upsampled to 71×71 instead of 227×227 (71 is Xception's minimum)",
                     "1 epoch per row", "48 / 24 / 24 train / validation / test images",
                     "2 seeds for Xception only"),
-        extra={"low_res": 50, "length_normalization": True, "bn_recalibration_images": 16}),
+        settings=SuperXceptionSettings(low_res=50, length_normalization=True,
+                                       bn_recalibration_images=16)),
     "cpu": CPU,
     "quick": dataclasses.replace(
         CPU, name="quick",
@@ -102,5 +133,5 @@ PROFILES = {
         reductions=("batch size 32 (not stated in the paper)",
                     "all 5,474 BioImLab images in karyotype-grouped splits instead of the "
                     "paper's unspecified 5,256-image subset"),
-        extra={"low_res": 50, "length_normalization": True}),
+        settings=SuperXceptionSettings(low_res=50, length_normalization=True)),
 }

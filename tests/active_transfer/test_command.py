@@ -102,7 +102,7 @@ def test_readme_figures_and_saved_networks(smoke):
             (root / "work" / f"{saved}.json").exists()
     tsne = next(r for r in stored["runs"] if r["row"] == "in_al" and r["seed"] == 0
                 and not r["variant"])["tsne"]
-    assert len(tsne["x"]) == len(tsne["label"]) == SMOKE.extra["tsne_points"]
+    assert len(tsne["x"]) == len(tsne["label"]) == SMOKE.settings.tsne_points
 
 
 def test_in_runs_record_the_network_they_transferred_from(smoke):

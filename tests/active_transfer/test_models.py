@@ -31,7 +31,7 @@ def images(n, size=SIZE, seed=0):
 def source():
     keras.utils.set_random_seed(0)
     return models.ParallelWaveletResNet(input_shape=(SIZE, SIZE, 1), classes=5,
-                                        bn_momentum=PAPER.extra["bn_momentum"])
+                                        bn_momentum=PAPER.settings.bn_momentum)
 
 
 @pytest.mark.parametrize("wavelet", ["haar", "db2"])
@@ -106,7 +106,7 @@ def test_paper_profile_network_trains_one_step_with_the_early_layers_fixed(trans
     paper's learning rate changes block 2, the fusion, block 5 and the head,
     and nothing of what the paper keeps fixed -- BN statistics included."""
     model = transferred
-    model.compile(optimizer=keras.optimizers.Adam(PAPER.extra["learning_rate"]),
+    model.compile(optimizer=keras.optimizers.Adam(PAPER.settings.learning_rate),
                   loss="sparse_categorical_crossentropy", run_eagerly=True)
     before = {w.path: w.numpy().copy() for w in model.weights}
     loss = model.train_on_batch(images(4, seed=2), np.array([0, 1, 4, 5]))
@@ -126,8 +126,8 @@ def test_paper_profile_initial_learning_trains_one_step_everywhere():
     """The initial learning at 112 px on SNPHEp-2's 5 classes: every layer learns."""
     keras.utils.set_random_seed(3)
     model = models.ParallelWaveletResNet(input_shape=(SIZE, SIZE, 1), classes=5,
-                                         bn_momentum=PAPER.extra["bn_momentum"])
-    model.compile(optimizer=keras.optimizers.Adam(PAPER.extra["learning_rate"]),
+                                         bn_momentum=PAPER.settings.bn_momentum)
+    model.compile(optimizer=keras.optimizers.Adam(PAPER.settings.learning_rate),
                   loss="sparse_categorical_crossentropy", run_eagerly=True)
     before = [w.numpy().copy() for w in model.trainable_weights]
     loss = model.train_on_batch(images(4, seed=4), np.array([0, 1, 2, 4]))

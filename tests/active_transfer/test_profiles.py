@@ -38,9 +38,9 @@ def test_transcription_is_consistent():
 @pytest.mark.parametrize("name", ["smoke", "cpu", "paper"])
 def test_profile_is_complete(name):
     profile = PROFILES[name]
-    assert KEYS <= set(profile.extra)
-    assert profile.extra["headline_budget"] in profile.extra["budgets"]
-    assert profile.extra["learning_rate"] == paper.LEARNING_RATE
+    assert KEYS <= set(profile.settings.to_json())  # recorded in every run
+    assert profile.settings.headline_budget in profile.settings.budgets
+    assert profile.settings.learning_rate == paper.LEARNING_RATE
     assert set(profile.multi_seed_rows) <= set(PAPER.rows)
     assert profile.reductions and profile.image_size % 8 == 0
 
@@ -49,17 +49,17 @@ def test_paper_profile_is_the_papers_protocol():
     profile = PROFILES["paper"]
     assert profile.image_size == 112 and profile.batch_size == 128 and profile.patience == 5
     assert profile.subset == {}
-    extra = profile.extra
-    assert extra["budgets"] == (10, 20, 40, 60, 80, 100) and extra["headline_budget"] == 20
-    assert (extra["initial_fraction"], extra["step_fraction"]) == (0.15, 0.10)
-    assert extra["rotation_copies"] == 20 and extra["source_samples_per_epoch"] is None
-    assert extra["criteria"] == ("entropy", "least_confidence", "margin")
+    settings = profile.settings
+    assert settings.budgets == (10, 20, 40, 60, 80, 100) and settings.headline_budget == 20
+    assert (settings.initial_fraction, settings.step_fraction) == (0.15, 0.10)
+    assert settings.rotation_copies == 20 and settings.source_samples_per_epoch is None
+    assert settings.criteria == ("entropy", "least_confidence", "margin")
 
 
 def test_cpu_profile_fits_its_budget():
     cpu = PROFILES["cpu"]
     assert cpu.image_size == 64 and cpu.patience == 5 and cpu.subset == {}
-    assert cpu.extra["budgets"] == paper.BUDGETS  # every budget of Fig. 16
+    assert cpu.settings.budgets == paper.BUDGETS  # every budget of Fig. 16
     assert cpu.seeds_for("in_al") == cpu.seeds_for("in_rs") == cpu.seeds_for("initial") == (
         0, 1, 2)
     assert cpu.seeds_for("al") == cpu.seeds_for("rs") == (0,)
@@ -75,8 +75,8 @@ def test_estimate_counts_what_runs():
     (with and without initial learning, shared by RS / AL and IN-RS / IN-AL),
     the initial learning, and a test pass for each of the two other
     criteria (their one round is the shared training)."""
-    only = dataclasses.replace(PROFILES["cpu"], seeds=(0,), extra={
-        **PROFILES["cpu"].extra, "budgets": (100,), "headline_budget": 100})
+    only = dataclasses.replace(PROFILES["cpu"], seeds=(0,), settings=PROFILES[
+        "cpu"].settings.replace(budgets=(100,), headline_budget=100))
     pool, validation, test = 10, 2, 3
     hours = profiles.estimated_hours(only, (1, 1, 1), target=(pool, validation, test),
                                      source=(4, 1, 2), speed=(1, 1, 1))

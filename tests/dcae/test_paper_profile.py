@@ -44,9 +44,9 @@ def needs_memory(gib):
 
 def test_paper_profile_is_table1():
     assert PAPER.image_size == models.INPUT_SIZE == 224
-    assert PAPER.extra["width"] == 1.0 and PAPER.extra["latent_dim"] == 4096
-    assert PAPER.extra["gao_size"] == 78 and PAPER.extra["folds"] == (1, 2, 3, 4, 5)
-    assert PAPER.extra["ae_learning_rate"] == 1e-4
+    assert PAPER.settings.width == 1.0 and PAPER.settings.latent_dim == 4096
+    assert PAPER.settings.gao_size == 78 and PAPER.settings.folds == (1, 2, 3, 4, 5)
+    assert PAPER.settings.ae_learning_rate == 1e-4
     assert PAPER.subset == {} and PAPER.patience == 10
     assert PAPER.seeds_for("dcae") == PAPER.seeds_for("dcae_autoencoder") == (0, 1, 2)
     assert PAPER.seeds_for("texture_svm") == (0,)
@@ -54,8 +54,8 @@ def test_paper_profile_is_table1():
 
 @needs_memory(BUILD_NEEDS_GIB)
 def test_full_size_network_is_table1():
-    model = models.DCAE(input_shape=(224, 224, 1), width=PAPER.extra["width"],
-                        latent_dim=PAPER.extra["latent_dim"])
+    model = models.DCAE(input_shape=(224, 224, 1), width=PAPER.settings.width,
+                        latent_dim=PAPER.settings.latent_dim)
     try:
         assert model.count_params() == sum(autoencoder_params()) == 825_187_329
         assert layer_shapes(model) == expected_shapes(224)
@@ -68,14 +68,14 @@ def test_full_size_network_is_table1():
 
 @needs_memory(STEP_NEEDS_GIB)
 def test_full_size_network_trains_one_step():  # pragma: no cover - needs ~20 GB
-    train_one_step(PAPER.extra["latent_dim"])
+    train_one_step(PAPER.settings.latent_dim)
 
 
 def train_one_step(latent_dim):
     keras.utils.set_random_seed(0)
-    model = models.DCAE(input_shape=(224, 224, 1), width=PAPER.extra["width"],
+    model = models.DCAE(input_shape=(224, 224, 1), width=PAPER.settings.width,
                         latent_dim=latent_dim)
-    protocol.compile_autoencoder(model, PAPER.extra["ae_learning_rate"], run_eagerly=True)
+    protocol.compile_autoencoder(model, PAPER.settings.ae_learning_rate, run_eagerly=True)
     watched = {name: keras.ops.convert_to_numpy(model.get_layer(name).kernel).copy()
                for name in ("conv1", "conv5", "deconv5", "deconv1")}
     x = np.random.default_rng(0).random((2, 224, 224, 1), dtype=np.float32)

@@ -13,9 +13,9 @@ KEYS = {"width", "latent_dim", "ae_learning_rate", "gao_size", "gao_rotations",
 @pytest.mark.parametrize("name", ["smoke", "cpu", "paper"])
 def test_profile_is_complete(name):
     profile = PROFILES[name]
-    assert KEYS <= set(profile.extra)
+    assert KEYS <= set(profile.settings.to_json())  # recorded in every run
     assert profile.image_size % 16 == 0
-    assert profile.extra["latent_dim"] == 4096  # the ANN is 4096-250-50-5 everywhere
+    assert profile.settings.latent_dim == 4096  # the ANN is 4096-250-50-5 everywhere
     assert set(profile.multi_seed_rows) <= set(PAPER.rows)
     assert profile.patience and profile.reductions
     assert all(profile.epochs_for(row) >= 1 for row in PAPER.rows)
@@ -23,11 +23,11 @@ def test_profile_is_complete(name):
 
 def test_cpu_profile_keeps_table1s_topology():
     cpu = PROFILES["cpu"]
-    assert (cpu.image_size, cpu.extra["width"]) == (128, 1 / 4)
-    model = models.DCAE(input_shape=(128, 128, 1), width=cpu.extra["width"],
-                        latent_dim=cpu.extra["latent_dim"])
+    assert (cpu.image_size, cpu.settings.width) == (128, 1 / 4)
+    model = models.DCAE(input_shape=(128, 128, 1), width=cpu.settings.width,
+                        latent_dim=cpu.settings.latent_dim)
     assert [layer.name for layer in model.layers[1:]] == list(TABLE1)
-    assert models.widths(cpu.extra["width"]) == (16, 32, 64, 128)
+    assert models.widths(cpu.settings.width) == (16, 32, 64, 128)
     assert model.get_layer("conv5").kernel_size == (8, 8)
     assert model.count_params() == 67_307_265
 
@@ -39,7 +39,7 @@ def test_cpu_profile_budget():
     cpu = PROFILES["cpu"]
     train, validation, fold_train, fold_validation = 815, 90, 408, 45
     per_epoch = (len(cpu.seeds) * (train + validation / 3)
-                 + len(cpu.extra["folds"]) * (fold_train + fold_validation / 3))
+                 + len(cpu.settings.folds) * (fold_train + fold_validation / 3))
     assert per_epoch == pytest.approx(4_650, rel=0.01)
     worst = per_epoch * cpu.epochs_for("dcae_autoencoder") * 0.038 / 3600
     assert worst < 5.0
@@ -50,4 +50,4 @@ def test_cpu_profile_budget():
 @pytest.mark.parametrize("name", ["cpu", "paper"])
 def test_gao_cnn_trains_on_gao_s_rotation_set(name):
     """18° apart, ×20: the step Vununu et al. (2021, §3.1) give as Gao et al.'s."""
-    assert PROFILES[name].extra["gao_rotations"] == 20
+    assert PROFILES[name].settings.gao_rotations == 20

@@ -56,7 +56,7 @@ def built():
     def get(variant):
         if variant not in cache:
             cache[variant] = models.DRI(variant, input_shape=(SIZE, SIZE, 1), classes=CLASSES,
-                                        bn_momentum=PAPER.extra["bn_momentum"])
+                                        bn_momentum=PAPER.settings.bn_momentum)
         return cache[variant]
     return get
 
@@ -104,8 +104,8 @@ def test_paper_profile_one_step_updates_every_weight(variant, built):
     tiny batch changes every trainable weight, i.e. each gets a gradient."""
     model = built(variant)
     assert tuple(model.input_shape) == (None, SIZE, SIZE, 1)
-    protocol.compile_model(model, steps_per_decay=PAPER.extra["steps_per_decay"],
-                           base_lr=PAPER.extra["base_lr"], run_eagerly=True)
+    protocol.compile_model(model, steps_per_decay=PAPER.settings.steps_per_decay,
+                           base_lr=PAPER.settings.base_lr, run_eagerly=True)
     rng = np.random.default_rng(0)
     x = rng.random((4, SIZE, SIZE, 1), dtype=np.float32)
     y = np.array([0, 1, 2, 5])

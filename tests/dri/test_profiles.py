@@ -13,16 +13,16 @@ KEYS = {"copies", "samples_per_epoch", "steps_per_decay", "base_lr", "bn_momentu
 
 
 def iterations(profile):
-    per_epoch = profile.extra["samples_per_epoch"] or paper.TABLE2_AUGMENTED_TOTAL
+    per_epoch = profile.settings.samples_per_epoch or paper.TABLE2_AUGMENTED_TOTAL
     return profile.epochs_for("dri") * math.ceil(per_epoch / profile.batch_size)
 
 
 @pytest.mark.parametrize("name", ["smoke", "cpu", "paper"])
 def test_profile_is_complete(name):
     profile = PROFILES[name]
-    assert KEYS <= set(profile.extra)
-    assert profile.extra["copies"] == paper.ROTATION_COPIES
-    assert profile.extra["base_lr"] == 1e-3
+    assert KEYS <= set(profile.settings.to_json())  # recorded in every run
+    assert profile.settings.copies == paper.ROTATION_COPIES
+    assert profile.settings.base_lr == 1e-3
     assert profile.image_size == 76
     assert profile.reductions
     assert set(profile.multi_seed_rows) <= set(ROWS)
@@ -31,9 +31,9 @@ def test_profile_is_complete(name):
 def test_paper_profile_is_the_paper_protocol():
     profile = PROFILES["paper"]
     assert profile.batch_size == 24 and profile.subset == {}
-    assert profile.extra["samples_per_epoch"] is None  # the whole augmented set
+    assert profile.settings.samples_per_epoch is None  # the whole augmented set
     assert iterations(profile) == 36 * 8023 == 288_828  # ≈ 290,000
-    assert profile.extra["steps_per_decay"] == 10_000
+    assert profile.settings.steps_per_decay == 10_000
     assert profile.seeds_for("dri") == profile.seeds_for("inception") == (0, 1, 2)
 
 
@@ -43,17 +43,17 @@ def test_cpu_profile_budget():
     assert iterations(profile) == 4_000
     # the whole budget: at a constant rate the validation loss is too noisy for a
     # 3-epoch patience (measurement in reproductions/dri/profiles.py)
-    assert profile.patience_for("dri") is None and profile.extra["samples_per_epoch"] == 500 * 24
+    assert profile.patience_for("dri") is None and profile.settings.samples_per_epoch == 500 * 24
     # the first 4,000 iterations of the paper's schedule: no decay inside the run
     from reproductions.dri import protocol
-    assert profile.extra["steps_per_decay"] == protocol.PAPER_STEP > iterations(profile)
-    schedule = protocol.learning_rate_schedule(profile.extra["steps_per_decay"])
+    assert profile.settings.steps_per_decay == protocol.PAPER_STEP > iterations(profile)
+    schedule = protocol.learning_rate_schedule(profile.settings.steps_per_decay)
     assert float(schedule(iterations(profile) - 1)) == pytest.approx(1e-3)
     assert float(schedule(protocol.PAPER_STEP)) == pytest.approx(0.79e-3)
     assert profile.seeds_for("dri") == profile.seeds_for("inception") == (0, 1, 2)
     assert profile.seeds_for("sri") == profile.seeds_for("shallow_inception") == (0,)
     assert profile.subset == {}  # every validation and test cell
-    assert profile.extra["block_split"] is True
+    assert profile.settings.block_split is True
 
 
 def test_quick_profile_is_the_old_short_schedule():

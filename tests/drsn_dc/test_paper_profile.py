@@ -22,9 +22,9 @@ PAPER_COUNTS = {"alexnet": 71_926_473, "googlenet": 5_998_345, "vgg19": 139_605_
 
 def test_paper_profile_is_the_papers_protocol_where_it_has_one():
     assert PAPER.image_size == paper.INPUT_SIZE == 224
-    assert PAPER.extra["whole_expanded_set"] is True  # every epoch: all 144 versions
+    assert PAPER.settings.whole_expanded_set is True  # every epoch: all 144 versions
     assert PAPER.subset == {}
-    assert PAPER.extra["learning_rate"] == protocol.LEARNING_RATE
+    assert PAPER.settings.learning_rate == protocol.LEARNING_RATE
     assert set(PAPER.multi_seed_rows) == {"resnet50", "drsn_dc"} and len(PAPER.seeds) == 3
 
 
@@ -40,7 +40,7 @@ def test_network_at_paper_size_trains_one_step(name):
     model = models.build(name, input_shape=(size, size, 1), classes=CLASSES)
     assert model.count_params() == PAPER_COUNTS[name]
     assert model.output_shape == (None, CLASSES)
-    protocol.compile_model(model, learning_rate=PAPER.extra["learning_rate"], run_eagerly=True)
+    protocol.compile_model(model, learning_rate=PAPER.settings.learning_rate, run_eagerly=True)
     head = model.get_layer("predictions").kernel
     before = keras.ops.convert_to_numpy(head).copy()
     x = np.random.default_rng(0).random((2, size, size, 1), dtype=np.float32)

@@ -11,8 +11,8 @@ KEYS = {"learning_rate", "whole_expanded_set", "bn_recalibration_images"}
 @pytest.mark.parametrize("name", ["smoke", "cpu", "paper"])
 def test_profile_is_complete(name):
     profile = PROFILES[name]
-    assert KEYS <= set(profile.extra)
-    assert profile.extra["learning_rate"] == protocol.LEARNING_RATE
+    assert KEYS <= set(profile.settings.to_json())  # recorded in every run
+    assert profile.settings.learning_rate == protocol.LEARNING_RATE
     assert profile.multi_seed_rows == ("resnet50", "drsn_dc")
     assert set(profile.multi_seed_rows) <= set(PAPER.rows)
     assert profile.image_size >= 32  # ResNet-50's and VGG-19's minimum
@@ -27,15 +27,15 @@ def test_cpu_profile_converges_and_is_measured():
     assert profile.seeds_for("drsn_dc") == profile.seeds_for("resnet50") == (0, 1, 2)
     assert profile.seeds_for("vgg19") == (0,)
     assert profile.subset == {}  # every image of every split
-    assert profile.extra["whole_expanded_set"] is False
-    assert profile.extra["bn_recalibration_images"] == 512
+    assert profile.settings.whole_expanded_set is False
+    assert profile.settings.bn_recalibration_images == 512
     import reproductions.drsn_dc.profiles as module
     assert "64 px" in module.__doc__ and "10.3 CPU-hours" in module.__doc__
 
 
 def test_smoke_profile_is_small_and_eager():
     profile = PROFILES["smoke"]
-    assert profile.extra["run_eagerly"] is True
+    assert profile.settings.run_eagerly is True
     assert profile.subset == {"train": 24, "validation": 12, "test": 12}
     assert profile.epochs_for("drsn_dc") == 1 and profile.patience is None
     assert set(models.ABLATION) <= set(models.BUILDERS)

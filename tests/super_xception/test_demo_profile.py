@@ -18,7 +18,7 @@ def test_demo_trains_every_row_with_adam_and_no_ablation():
 
     demo = PROFILES["demo"]
     assert demo.subset == {"train": 600, "validation": 120, "test": 240}
-    assert demo.extra["ablation"] is False and demo.patience is None
+    assert demo.settings.ablation is False and demo.patience is None
     for row in ROWS:
         assert 2 <= demo.epochs_for(row) <= 30
         optimizer = sx.optimizer_for(row, sx._demo_learning_rate(demo, row))

@@ -21,7 +21,7 @@ ROWS = paper_spec.PAPER.rows
 
 PAPER = PROFILES["paper"]
 HR = PAPER.image_size
-LOW = PAPER.extra["low_res"]
+LOW = PAPER.settings.low_res
 
 
 def test_paper_profile_is_the_papers_protocol():
@@ -29,7 +29,7 @@ def test_paper_profile_is_the_papers_protocol():
     assert {row: PAPER.epochs_for(row) for row in ROWS} == {
         "deep_cnn": 150, "resnet50": 30, "super_alexnet": 100, "super_resnet": 30,
         "xception": 50, "super_xception": 80}
-    assert PAPER.extra["length_normalization"] is True
+    assert PAPER.settings.length_normalization is True
     adam = optimizer_for("xception")
     assert isinstance(adam, keras.optimizers.Adam)
     assert float(keras.ops.convert_to_numpy(adam.learning_rate)) == pytest.approx(1e-4)
