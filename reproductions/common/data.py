@@ -231,6 +231,27 @@ def load_arrays(builder, split: str, preprocess: Callable, *, subset: int | None
                       tuple(builder.info.features["label"].names))
 
 
+
+def minmax_preprocess(image_size: int) -> Callable:
+    """``example -> (image_size, image_size, C)`` float32 image in [0, 1]:
+    per-image min-max scaling (:func:`minmax_normalize`), then bilinear
+    resizing to the square (the aspect ratio is not kept; the mask is not
+    used). The HEp-2 preprocessing of the DRI and DRSN-DC reproductions."""
+    def preprocess(example):
+        return resize(minmax_normalize(example["image"]), image_size)
+    return preprocess
+
+
+def load_minmax_splits(builder, profile, seed: int = 0) -> dict:
+    """``{"train", "validation", "test"}`` -> :class:`ArraySplit`, each image
+    :func:`minmax_preprocess`-ed to ``profile.image_size``, with the
+    profile's per-split subsets (stratified)."""
+    preprocess = minmax_preprocess(profile.image_size)
+    return {split: load_arrays(builder, split, preprocess,
+                               subset=profile.subset.get(split), seed=seed)
+            for split in ("train", "validation", "test")}
+
+
 # --- per-image preprocessing (tf ops, used inside ``preprocess``) ----------
 def crop_to_foreground(image: tf.Tensor, threshold: float = 0.0) -> tf.Tensor:
     """Crops to the bounding box of pixels brighter than ``threshold``

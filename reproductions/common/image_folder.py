@@ -11,7 +11,7 @@ Layouts (detected from the folder):
 
 * ``ROOT/<class>/<image>`` (layout ``"classes"``): the splits are made here, a
   stratified, seeded cut of every class with ``split_fractions`` (see
-  :func:`tfds_builders._common.stratified_assignment`, the rule the suite's
+  :func:`tfds_builders.splits.stratified_assignment`, the rule the suite's
   builders split with: within a class the files are put in a hash order salted
   with the seed, every split but the last gets ``round_half_up(fraction * n)``
   of them, the last the rest).
@@ -72,7 +72,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from reproductions.common.errors import UserError
-from tfds_builders._common import stratified_assignment
+from tfds_builders.splits import stratified_assignment
 
 __all__ = ["open_image_folder", "ImageFolderDataset", "ImageFolderInfo", "SplitInfo",
            "IMAGE_EXTENSIONS", "DEFAULT_SPLIT_FRACTIONS"]

@@ -27,20 +27,12 @@ from reproductions.dri.paper import ROTATION_COPIES as PAPER_COPIES
 FILL_VALUE = 0.0
 
 
-def make_preprocess(image_size: int):
-    """``example -> (image_size, image_size, 1)`` float32 image in [0, 1]."""
-    def preprocess(example):
-        return data_lib.resize(data_lib.minmax_normalize(example["image"]), image_size)
-    return preprocess
-
-
-def load_splits(builder, profile, seed: int = 0) -> dict:
-    """``{"train", "validation", "test"}`` -> :class:`ArraySplit`, with the
-    profile's per-split subsets (stratified)."""
-    preprocess = make_preprocess(profile.image_size)
-    return {split: data_lib.load_arrays(builder, split, preprocess,
-                                        subset=profile.subset.get(split), seed=seed)
-            for split in ("train", "validation", "test")}
+#: ``image_size -> (example -> image)``: min-max scaling, then bilinear
+#: resizing (``reproductions.common.data.minmax_preprocess``).
+make_preprocess = data_lib.minmax_preprocess
+#: ``(builder, profile, seed=0) -> {"train", "validation", "test"}`` of
+#: min-max-scaled, resized images with the profile's per-split subsets.
+load_splits = data_lib.load_minmax_splits
 
 
 def copies_per_class(class_names: Sequence[str],

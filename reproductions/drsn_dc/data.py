@@ -3,7 +3,7 @@
 Preprocessing (per image, once): per-image min-max scaling to [0, 1], then
 bilinear resizing to the profile's square input (the paper cuts its images to
 224×224; I3A cells are 54-111 px) -- the HEp-2 preprocessing of the DRI
-reproduction (``reproductions.dri.data.load_splits``), used as it is.
+reproduction (``reproductions.common.data.load_minmax_splits``), used as it is.
 
 Augmentation, split first: the paper expands the data set *before* splitting
 it ("enhance the training data set and test data set", §4.1), which puts
@@ -27,8 +27,11 @@ import numpy as np
 import tensorflow as tf
 
 from reproductions.common import augment as augment_lib
+from reproductions.common import data as data_lib
 from reproductions.drsn_dc.paper import ROTATION_STEP, ROTATIONS, VERSIONS
-from reproductions.dri.data import load_splits  # noqa: F401 - min-max + resize, as DRI
+
+#: Min-max scaling + bilinear resizing of every split, as DRI's.
+load_splits = data_lib.load_minmax_splits
 
 FILL_VALUE = 0.0
 
