@@ -215,7 +215,7 @@ def run_initial(ctx, job: Job) -> dict:
     from reproductions.active_transfer import labelling
 
     fitted = source_fit(ctx, job.seed)
-    if job.seed == ctx.profile.seeds[0] and not ctx.args.no_export:
+    if job.seed == ctx.profile.seeds[0] and ctx.options.export:
         path = labelling.save_model(fitted.model, ctx.run_dir(job) / "initial.keras",
                                     classes=ctx.state["source"]["train"].class_names,
                                     note="initial learning on the source dataset")
@@ -296,7 +296,7 @@ def run_case(ctx, job: Job) -> dict:
                               run_dir=run_dir, epochs=profile.epochs_for(job.row),
                               batch_size=profile.batch_size, seed=job.seed,
                               early_stopping_patience=profile.patience, verbose=ctx.verbose,
-                              tensorboard=not ctx.args.no_tensorboard,
+                              tensorboard=ctx.options.tensorboard,
                               bn_recalibration_images=settings.bn_recalibration_images)
 
     def predict(model, indices):
@@ -332,7 +332,7 @@ def run_case(ctx, job: Job) -> dict:
             if job.row in ("rs", "in_al"):
                 record_extra["tsne"] = tsne(result.model, target["test"], extra["tsne_points"],
                                             job.seed)
-            if job.row == "in_al" and not ctx.args.no_export:
+            if job.row == "in_al" and ctx.options.export:
                 path = labelling.save_model(
                     result.model, ctx.run_dir(job) / f"budget{budget}" / "final.keras",
                     classes=classes, note=f"IN-AL, {budget} % of the target pool, seed "

@@ -29,8 +29,10 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from reproductions.common import cli, provenance, records, report, summary, tf_runtime
+from reproductions.common import options as options_lib
 from reproductions.common.store import ResultsStore, data_identity, protocol_fields
 from reproductions.common.errors import UserError
+from reproductions.common.options import RunOptions
 from reproductions.common.paper import PaperSpec
 from reproductions.common.profiles import Profile
 
@@ -70,8 +72,13 @@ class Dataset:
 
 @dataclasses.dataclass
 class Context:
+    """Everything a paper's functions get about the run: its paper, profile
+    (``profile.settings``: the paper's own settings), command-line options
+    (``options``: :class:`~reproductions.common.options.RunOptions`),
+    datasets, results store and folders."""
+
     paper: PaperSpec
-    args: Any
+    options: RunOptions
     profile: Profile
     datasets: dict[str, Dataset]
     store: ResultsStore
@@ -106,7 +113,7 @@ class Context:
         """``folder/inference.keras`` for ``python -m reproductions.predict``
         (:func:`reproductions.common.export.save_inference_model`), logged with
         ``note`` appended; nothing with ``--no-export``."""
-        if self.args.no_export:
+        if not self.options.export:
             return None
         from reproductions.common import export
         path = export.save_inference_model(classifier, preprocess, class_names,
@@ -148,9 +155,12 @@ class Reproduction:
         appended to ``notes`` in the README.
       throughput_rows: rows whose training speed is summarised per seed
         (two rows: also their ratio).
-      add_arguments / adjust_profile: paper options; those that change the
-        protocol are applied to the profile (so runs of other settings are
-        never mixed).
+      options: the paper's own command-line options, a frozen dataclass of
+        :func:`~reproductions.common.options.switch_off` fields; the run reads
+        an instance as ``ctx.options.paper``.
+      adjust_profile: ``adjust_profile(options, profile) -> profile`` applies
+        the options that change the protocol to the profile (so runs of
+        other settings are never mixed).
       default_profile: the profile run without ``--profile`` (``smoke``, or a
         paper's ``demo``).
     """
@@ -165,8 +175,8 @@ class Reproduction:
     figures: Callable[[Context], None] | None = None
     sections: Callable[[ResultsStore], str] | None = None
     throughput_rows: Sequence[str] = ()
-    add_arguments: Callable | None = None
-    adjust_profile: Callable | None = None
+    options: type | None = None
+    adjust_profile: Callable[[RunOptions, Profile], Profile] | None = None
     default_profile: str = "smoke"
 
     def main(self, argv=None) -> int:
@@ -176,7 +186,7 @@ class Reproduction:
 @cli.entry_point
 def _main(spec: Reproduction, argv) -> int:
     ctx = setup(spec, argv)
-    if ctx.args.report_only:
+    if ctx.options.report_only:
         if not ctx.store.runs:
             raise UserError(f"--report-only: no runs stored in {ctx.store.path}; run the "
                             "command without --report-only first (or pass the "
@@ -188,7 +198,8 @@ def _main(spec: Reproduction, argv) -> int:
         ctx.log("loading and preprocessing the splits")
         spec.load(ctx)
     extra = list(spec.extra_jobs(ctx)) if spec.extra_jobs is not None else []
-    run_all(ctx, spec, only_seeds(plan_jobs(ctx.profile, ctx.rows, extra), ctx.args.only_seeds))
+    run_all(ctx, spec, only_seeds(plan_jobs(ctx.profile, ctx.rows, extra),
+                                  ctx.options.only_seeds))
     finish(ctx, spec)
     return 0
 
@@ -221,9 +232,10 @@ def setup(spec: Reproduction, argv) -> Context:
     paper, profiles = spec.paper, spec.profiles
     parser = cli.build_parser(paper.key, spec.description, profiles, paper.rows,
                               default_profile=spec.default_profile, roles=paper.roles)
-    if spec.add_arguments is not None:
-        spec.add_arguments(parser)
+    if spec.options is not None:
+        options_lib.add_arguments(parser, spec.options)
     args = parser.parse_args(argv)
+    options = RunOptions.from_args(args, spec.options)
     if args.report_only and args.force:
         # --force would set the stored runs aside before the report found none
         raise UserError("--report-only rewrites the report from the runs stored in "
@@ -239,7 +251,7 @@ def setup(spec: Reproduction, argv) -> Context:
     from reproductions.common import data as data_lib
     profile = cli.resolve_profile(args, profiles)
     if spec.adjust_profile is not None:
-        profile = spec.adjust_profile(args, profile)
+        profile = spec.adjust_profile(options, profile)
     rows = cli.parse_rows(args.rows, paper.rows)
     manual = cli.role_paths(args.manual_dir, paper.roles, "--manual-dir")
     folders = cli.role_paths(args.image_folder, paper.roles, "--image-folder")
@@ -290,13 +302,13 @@ def setup(spec: Reproduction, argv) -> Context:
     if args.strategy != "default":
         log(f"{args.strategy} strategy: {strategy.num_replicas_in_sync} replicas, "
             f"global batch {profile.batch_size}")
-    return Context(paper, args, profile, datasets, store, output_dir, work_dir, rows,
+    return Context(paper, options, profile, datasets, store, output_dir, work_dir, rows,
                    cli.keras_verbosity(args), strategy=strategy)
 
 
 def run_all(ctx: Context, spec: Reproduction, jobs: Sequence[Job]) -> None:
     """Runs each job not yet stored (every job with ``--rerun``), saving as it goes."""
-    rerun = getattr(ctx.args, "rerun", False)
+    rerun = ctx.options.rerun
     todo = [job for job in jobs if rerun or ctx.store.find_run(*job) is None]
     done = len(jobs) - len(todo)
     if done:
@@ -414,7 +426,7 @@ def fit_and_evaluate(ctx: Context, job: Job, *, build: Callable[[], Any],
     outcome = training.train(
         model, splits["train"], splits["validation"], run_dir=ctx.run_dir(job),
         batch_size=ctx.profile.batch_size, seed=job.seed, verbose=ctx.verbose,
-        tensorboard=not ctx.args.no_tensorboard, **train_kwargs)
+        tensorboard=ctx.options.tensorboard, **train_kwargs)
     outputs = training.predict_proba(model, splits["test"], ctx.profile.batch_size)
     probs = outputs if scores is None else scores(outputs)
     m = metrics.classification_metrics(splits["test"].labels, np.argmax(probs, -1),

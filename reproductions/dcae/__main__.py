@@ -17,6 +17,7 @@ import sys
 from reproductions.common import experiment
 from reproductions.common.errors import UserError
 from reproductions.common.experiment import Job
+from reproductions.common.options import switch_off
 from reproductions.dcae.paper import PAPER
 from reproductions.dcae.profiles import PROFILES
 
@@ -111,17 +112,19 @@ The code states each choice where it is made: `reproductions/dcae/models.py` (Ta
 """
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--no-folds", action="store_true",
-                        help="skip the five official Split-50-k folds")
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The command's own options (``ctx.options.paper``)."""
+
+    folds: bool = switch_off("--no-folds", "skip the five official Split-50-k folds")
 
 
-def adjust_profile(args, profile):
+def adjust_profile(options, profile):
     if profile.image_size % 16:
         raise UserError(f"The DCAE's input side must be a multiple of 16 (four 2×2 "
                         f"poolings); got --image-size {profile.image_size}.")
-    reason = ("--no-folds" if args.no_folds else
-              "an image folder has no official folds" if args.image_folder else None)
+    reason = ("--no-folds" if not options.paper.folds else
+              "an image folder has no official folds" if options.image_folder else None)
     if reason is None or not profile.settings.folds:
         return profile
     return dataclasses.replace(profile, settings=profile.settings.replace(folds=()),
@@ -144,7 +147,7 @@ def splits(ctx, variant: str, kind: str):
         else:
             if ("builder", k) not in ctx.state:
                 ctx.state["builder", k] = data.fold_builder(ctx.datasets["data"].source, k,
-                                                            ctx.args.data_dir)
+                                                            ctx.options.data_dir)
             builder = ctx.state["builder", k]
         size = {"dcae": ctx.profile.image_size, "gao": settings.gao_size,
                 "features": settings.feature_size}[kind]
@@ -266,7 +269,7 @@ def autoencoder(ctx, seed: int, variant: str):
         model, split.train, split.validation, run_dir=ctx.run_dir(Job(AUTOENCODER, seed, variant)),
         epochs=profile.epochs_for(AUTOENCODER), batch_size=profile.batch_size, seed=seed,
         targets=protocol.reconstruction_target, early_stopping_patience=profile.patience,
-        verbose=ctx.verbose, tensorboard=not ctx.args.no_tensorboard)
+        verbose=ctx.verbose, tensorboard=ctx.options.tensorboard)
     ctx.state["autoencoder"] = (key, model, outcome)
     return model, outcome
 
@@ -344,7 +347,7 @@ def run_dcae(ctx, job: Job) -> dict:
                          "labels": latent["test"].labels.tolist(),
                          "split": "test", "features": "Conv5 (standardised, PCA to "
                          f"{min(protocol.TSNE_PCA_DIMS, *latent['test'].images.shape)})"}
-        if not ctx.args.no_export:
+        if ctx.options.export:
             import keras  # the assembled classifier: image -> Conv5 features -> the ANN
             _save_inference_model(
                 ctx, job, keras.Model(encoder.input, fitted.model(encoder.output),
@@ -382,7 +385,7 @@ def sections(store) -> str:
 REPRODUCTION = experiment.Reproduction(
     PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, extra_jobs=extra_jobs,
     figures=draw, sections=sections, throughput_rows=(AUTOENCODER,),
-    add_arguments=add_arguments, adjust_profile=adjust_profile)
+    options=Options, adjust_profile=adjust_profile)
 main = REPRODUCTION.main
 
 

@@ -146,7 +146,7 @@ def _blocks(ctx) -> dict:
         from reproductions.common import data as data_lib
         from reproductions.dri import data
         source = dataclasses.replace(ctx.datasets["data"].source, config="dri_blocks")
-        builder = data_lib.prepare(source, ctx.args.data_dir)
+        builder = data_lib.prepare(source, ctx.options.data_dir)
         state = ctx.state[BLOCKS] = data.rotation_set(builder, ctx.profile)
         ctx.store.set_dataset_info("data", blocks={
             "config": "dri_blocks", "version": str(builder.info.version),
@@ -205,7 +205,7 @@ def run_one(ctx, job: Job) -> dict:
             ctx.run_dir(job), models.inference_model(fitted.model),
             L.PerImageMinMaxResize(profile.image_size), class_names, heads=len(models.HEADS))
     if job.row == "dri" and first and not job.variant:
-        if not ctx.args.no_export:
+        if ctx.options.export:
             path = models.export_inference_model(fitted.model,
                                                  ctx.run_dir(job) / "dri_sum.keras")
             ctx.log(f"saved the summed-prediction DRI model to {path}")

@@ -16,10 +16,12 @@ converged reproduction at a reduced input size (about 10 CPU-hours);
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 from reproductions.common import experiment
 from reproductions.common.experiment import Job
+from reproductions.common.options import switch_off
 from reproductions.drsn_dc.paper import PAPER
 from reproductions.drsn_dc.profiles import PROFILES
 
@@ -74,10 +76,12 @@ Figs. 2-6 (the architecture) are not in the text; our reading of each is documen
 """
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--no-ablation", action="store_true",
-                        help="skip the ablation's two intermediate networks "
-                        f"({', '.join(ABLATION_VARIANTS)})")
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The command's own options (``ctx.options.paper``)."""
+
+    ablation: bool = switch_off("--no-ablation", "skip the ablation's two intermediate "
+                                f"networks ({', '.join(ABLATION_VARIANTS)})")
 
 
 def load(ctx) -> None:
@@ -95,7 +99,7 @@ def load(ctx) -> None:
 
 def extra_jobs(ctx) -> list[Job]:
     """The ablation's intermediate steps, first seed (see ABLATION_VARIANTS)."""
-    if "drsn_dc" not in ctx.rows or ctx.args.no_ablation:
+    if "drsn_dc" not in ctx.rows or not ctx.options.paper.ablation:
         return []
     return [Job("drsn_dc", ctx.profile.seeds[0], variant) for variant in ABLATION_VARIANTS]
 
@@ -158,7 +162,7 @@ def draw(ctx) -> None:
 REPRODUCTION = experiment.Reproduction(
     PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, extra_jobs=extra_jobs,
     figures=draw, sections=sections, throughput_rows=("resnet50", "drsn_dc"),
-    add_arguments=add_arguments)
+    options=Options)
 main = REPRODUCTION.main
 
 

@@ -15,6 +15,7 @@ import sys
 from reproductions.common import experiment
 from reproductions.common.errors import UserError
 from reproductions.common.experiment import Job
+from reproductions.common.options import switch_off
 from reproductions.super_xception.paper import PAPER
 from reproductions.super_xception.profiles import PROFILES
 
@@ -111,16 +112,19 @@ def _demo_learning_rate(profile, row: str) -> float | None:
     return None if rates is None else rates.get(row, rates["*"])
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--no-length-normalization", action="store_true",
-                        help="pad each crop to its own square instead (changes every row)")
-    parser.add_argument("--no-ablation", action="store_true",
-                        help="skip the extra Super-Xception run without length "
-                        "normalisation")
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The command's own options (``ctx.options.paper``)."""
+
+    length_normalization: bool = switch_off(
+        "--no-length-normalization",
+        "pad each crop to its own square instead (changes every row)")
+    ablation: bool = switch_off(
+        "--no-ablation", "skip the extra Super-Xception run without length normalisation")
 
 
-def adjust_profile(args, profile):
-    if not args.no_length_normalization:
+def adjust_profile(options, profile):
+    if options.paper.length_normalization:
         return profile
     return dataclasses.replace(
         profile, settings=profile.settings.replace(length_normalization=False),
@@ -142,7 +146,7 @@ def load(ctx) -> None:
 
 def _ablation_on(ctx) -> bool:
     return (ctx.profile.settings.length_normalization
-            and ctx.profile.settings.ablation and not ctx.args.no_ablation)
+            and ctx.profile.settings.ablation and ctx.options.paper.ablation)
 
 
 def extra_jobs(ctx) -> list[Job]:
@@ -207,7 +211,7 @@ def draw(ctx) -> None:
 REPRODUCTION = experiment.Reproduction(
     PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, extra_jobs=extra_jobs,
     figures=draw, throughput_rows=("xception", "super_xception"),
-    add_arguments=add_arguments, adjust_profile=adjust_profile, default_profile="demo")
+    options=Options, adjust_profile=adjust_profile, default_profile="demo")
 main = REPRODUCTION.main
 
 

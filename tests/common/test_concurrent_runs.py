@@ -7,6 +7,7 @@ import multiprocessing
 import types
 
 from reproductions.common import experiment, results
+from reproductions.common.options import RunOptions
 from tests.common.test_results import DATASETS, PAPER, SMOKE, _record
 
 
@@ -89,7 +90,7 @@ def test_run_all_skips_a_job_another_process_stored_meanwhile(tmp_path, monkeypa
             _open(tmp_path).add_run(_record(1, 70.0, 71.0))
         return _record(job.seed, 80.0, 81.0)
 
-    ctx = types.SimpleNamespace(args=types.SimpleNamespace(rerun=False), store=store,
+    ctx = types.SimpleNamespace(options=RunOptions(), store=store,
                                 log=lines.append,
                                 run_dir=lambda job: tmp_path / "work" / f"seed{job.seed}")
     spec = types.SimpleNamespace(run=run)
