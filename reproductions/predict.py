@@ -62,6 +62,15 @@ def load_model(path):
     return model
 
 
+def model_path(value) -> Path:
+    """``--model VALUE``: an existing file, or a preset's name or folder
+    (:mod:`reproductions.presets`), whose file is checked against its sha256
+    (a ``ValueError`` when it fails)."""
+    from reproductions import presets
+
+    return presets.resolve_model(value)
+
+
 def image_files(target) -> list[Path]:
     """``target`` itself, or the files under the folder ``target`` (sorted,
     recursive, hidden ones skipped)."""
@@ -139,14 +148,15 @@ def main(argv=None) -> int:
         description="Classify image files with a saved reproduction model "
                     "(<run dir>/inference.keras).")
     parser.add_argument("--model", required=True, type=Path,
-                        help="an inference.keras a reproduction saved")
+                        help="an inference.keras a reproduction saved, or a preset's name "
+                             "or folder (`python -m reproductions.presets` lists them)")
     parser.add_argument("images", type=Path, help="an image file or a folder of them")
     parser.add_argument("--out", type=Path, default=None,
                         help="write the predictions to this CSV file (default: standard output)")
     args = parser.parse_args(argv)
     try:
         files = image_files(args.images)
-        model = load_model(args.model)
+        model = load_model(model_path(args.model))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
