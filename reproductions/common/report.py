@@ -6,6 +6,7 @@ all written from what a ``ResultsStore`` holds; the numbers come from
 """
 from __future__ import annotations
 
+import importlib.resources
 import math
 from pathlib import Path
 from typing import Mapping
@@ -16,6 +17,21 @@ from reproductions.common.records import SYNTHETIC_MARK, USER_DATA_MARK
 from reproductions.common.store import ResultsStore, atomic_write
 from reproductions.common.summary import (CAP_WINDOW, aggregate, capped_run_trend,
                                           comparison_rows, paired_gap, table_ranking)
+
+
+#: Where the results README's part of a ``NOTES.md`` ends: what follows this
+#: line is lab notes kept beside the paper's code (measurements behind a
+#: profile, say), not rendered.
+README_NOTES_END = "<!-- end of the results README's notes -->"
+
+
+def package_notes(package: str) -> str:
+    """The Markdown of ``<package>/NOTES.md`` (package data) that goes into the
+    results README (``Reproduction.notes``): the text before
+    :data:`README_NOTES_END`, ending in one newline, so that the paper's
+    reading and the story of its results are edited as Markdown, not code."""
+    text = importlib.resources.files(package).joinpath("NOTES.md").read_text(encoding="utf-8")
+    return text.partition(README_NOTES_END)[0].rstrip("\n") + "\n"
 
 
 def format_value(agg: dict | None) -> str:

@@ -2,61 +2,9 @@
 
 The profiles' own settings are :class:`DRSNDCSettings`.
 
-The cpu profile's input size, by measurement
---------------------------------------------
-``python -m reproductions.drsn_dc.benchmark`` (``train_on_batch`` with Adam,
-batch 32, after two warm-up steps; 5 batches), on the shared 2-core Xeon
-@ 2.5 GHz at load average 8-12 (other training runs; about one core for
-us). Train images/s on the wall clock / from this process's CPU time
-(≈ the machine alone with both cores busy); inference (``predict_on_batch``)
-from CPU time:
-
-=========================  =========  ==========  =========  ========================
-network                    48 px      64 px       96 px      inference (48 / 64 / 96)
-=========================  =========  ==========  =========  ========================
-ResNet50                   66 / 151   35 / 113    24 / 57    593 / 482 / 267
-                                      31 / 116               (64 px, measured again)
-DRSN-DC (32 per branch)    17 / 73    23 / 51     12 / 26    367 / 199 / 118
-DRSN-DC (16 per branch)               11 / 61                - / 271
-+ shrinkage only (drsn)               18 / 71                - / 376
-AlexNet                    136 / 392  47 / 340               2603 / 1818
-GoogLeNet                  187 / 485  79 / 320               1939 / 1360
-VGG-19                     10 / 63    9 / 41                 266 / 155
-=========================  =========  ==========  =========  ========================
-
-DRSN-DC trains at 0.45× ResNet-50's speed at every size: the 16 soft
-thresholds' FC layers (Zhao et al.'s, as wide as the channels: 40.3 M of its
-64.2 M weights) and Adam's update of them cost as much per step as the
-convolutions at these sizes (shrinkage alone: 0.62×); the dilated module
-(the first convolution then reads 96 channels) takes it from 0.62× to 0.45×.
-Going from 64 to 48 px gains only 1.3-1.5× (the per-step cost does not
-shrink with the image) and shrinks cells that are 54-111 px in I3A to
-three quarters of the 64-px size; 96 px halves the speed again. **64 px**: the
-cells keep about their native resolution.
-
-Budget at 64 px, taking 0.75 × the CPU-time figures for the machine alone
-(ResNet50 86 / DRSN-DC 38 / shrinkage only 53 / AlexNet 255 / GoogLeNet 240
-/ VGG-19 31 train images/s; 380 / 150 / 280 / 1360 / 1020 / 116 inference):
-an epoch is 8,609 training images (``i3a_task1/dri_blocks``) plus 2,186
-validation and 512 BatchNorm-recalibration images at inference speed; at 20
-epochs per run (best epoch ~15 + patience 5) that is ResNet50 36 min,
-DRSN-DC 81 min (3 seeds each: 108 + 244 min), the two ablation steps 57 + 81
-min, VGG-19 101 min, AlexNet 12 min, GoogLeNet 13 min: **≈ 10.3 CPU-hours**,
-plus about 10 minutes of tracing, testing and loading. The cap (40 epochs)
-bounds a run at twice that; at today's load the wall clock is 2-4× longer.
-
-The machines differ (measured 2026-12-03, same command, 64 px, the machine
-alone): on an AMD EPYC (AVX2, no AVX-512) TensorFlow leaves its oneDNN kernels
-off, and ResNet50 / DRSN-DC train at 14.0 / 9.0 images/s; with them on (as
-every command now does, ``reproductions.common.tf_runtime.prefer_onednn``)
-34.0 / 17.5 — still 2-3× below the Xeon's figures above. There a DRSN-DC
-epoch takes about 8.5-11 minutes with its validation (first epoch of seed 0
-without oneDNN: 22 minutes; a ResNet50 epoch 5.5 minutes) and a converged
-run about 3 hours, longer than one working session of ours: such a run is
-resumed from its last epoch in the next session when its checkpoint in
-``~/.cache/hep2repro`` is still there (usually; it was lost between some
-sessions), and made alone on the Xeon (``lscpu``: an Intel Xeon with AVX-512
-flags) when one is available.
+The cpu profile's 64-px input size was chosen by measurement: the benchmark
+table and the budget it gives are in ``reproductions/drsn_dc/NOTES.md``
+(*The cpu profile's input size, by measurement*).
 """
 import dataclasses
 

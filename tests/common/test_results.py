@@ -7,7 +7,7 @@ import pytest
 
 from reproductions.common import provenance, results
 from reproductions.common.errors import UserError
-from reproductions.common.paper import DatasetSpec, PaperSpec, Row, Table
+from reproductions.common.paper import PAPERS, DatasetSpec, PaperSpec, Row, Table
 from reproductions.common.profiles import Profile
 
 PAPER = PaperSpec(
@@ -129,6 +129,22 @@ def test_readme_has_every_paper_row(store):
     # the runs table: one line per run with its commit
     assert sum(1 for line in lines if line.startswith("| net | — |")) == 3
     assert "| other | — | 0 | 1 | 1 | — | 2 s | 5.0 |" in text  # best epoch counted from 1
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+def test_package_notes_are_the_readme_part_of_notes_md(paper):
+    """Each paper's narrative is package data (``NOTES.md``); the README gets
+    the part before the marker, ending in one newline."""
+    import importlib.resources
+
+    from reproductions.common import report
+    package = f"reproductions.{paper}"
+    whole = importlib.resources.files(package).joinpath("NOTES.md").read_text(encoding="utf-8")
+    notes = report.package_notes(package)
+    assert notes.startswith("## Reading of the paper") and whole.startswith(notes)
+    assert notes.endswith(".\n") and report.README_NOTES_END not in notes
+    if paper == "drsn_dc":  # the benchmark behind the cpu profile stays out of the README
+        assert report.README_NOTES_END in whole and "10.3 CPU-hours" not in notes
 
 
 def test_readme_marks_wall_times_that_miss_earlier_sessions(store):
