@@ -82,11 +82,20 @@ class CropPadDownsample(keras.layers.Layer):
     side symmetrically with 0 to a square, anti-aliased bicubic resize to
     ``low_res × low_res``, clip to [0, 1]. (Length normalisation pads to the
     longest chromosome of the karyotype, which a single image does not know.)
+
+    ``length_normalization``: whether the classifier behind this layer was
+    trained with length normalisation (``True`` / ``False``; ``None``, the
+    default and what files saved before it existed load with: not said). The
+    layer itself always pads to the image's own square; ``python -m
+    reproductions.predict`` reads the flag and puts the chromosomes of one
+    cell on their karyotype's canvas instead.
     """
 
-    def __init__(self, low_res, **kwargs):
+    def __init__(self, low_res, length_normalization=None, **kwargs):
         super().__init__(**kwargs)
         self.low_res = _size(low_res)
+        self.length_normalization = (None if length_normalization is None
+                                     else bool(length_normalization))
 
     def _one(self, image):
         image = tf.cast(image, tf.float32) / 255.0
@@ -119,7 +128,10 @@ class CropPadDownsample(keras.layers.Layer):
         return (input_shape[0], self.low_res, self.low_res, input_shape[-1])
 
     def get_config(self):
-        return {**super().get_config(), "low_res": self.low_res}
+        config = {**super().get_config(), "low_res": self.low_res}
+        if self.length_normalization is not None:  # files without it load as before
+            config["length_normalization"] = self.length_normalization
+        return config
 
 
 @register
