@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sys
 
-from reproductions.active_transfer.paper import PAPER
+from reproductions.active_transfer.paper import CASES, PAPER
 from reproductions.active_transfer.profiles import PROFILES, ActiveTransferSettings
 from reproductions.common import experiment, records, summary
 from reproductions.common.experiment import Job
@@ -401,23 +401,10 @@ def tsne(model, split, points: int, seed: int) -> dict:
             "label": subset.labels.tolist(), "classes": list(split.class_names)}
 
 
-def run_one(ctx, job: Job) -> dict:
-    return run_initial(ctx, job) if job.row == "initial" else run_case(ctx, job)
-
-
-def sections(store) -> str:
-    from reproductions.active_transfer import figures
-    return figures.sections(store)
-
-
-def draw(ctx) -> None:
-    from reproductions.active_transfer import figures
-    figures.summary_figures(ctx)
-
-
 REPRODUCTION = experiment.Reproduction(
-    PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, extra_jobs=extra_jobs,
-    figures=draw, sections=sections)
+    PAPER, PROFILES, __doc__, load=load, notes=NOTES, extra_jobs=extra_jobs,
+    run={"initial": run_initial, **dict.fromkeys(CASES, run_case)},
+    sections="figures:sections")
 
 
 def main(argv=None) -> int:

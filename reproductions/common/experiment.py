@@ -2,11 +2,15 @@
 
 A paper module describes its reproduction as a :class:`Reproduction` (data:
 the paper, profiles, notes; and a few functions: load the data, run one
-job, draw the figures) and gets ``main`` from it::
+job -- one function, or one per row) and gets ``main`` from it::
 
     REPRODUCTION = experiment.Reproduction(PAPER, PROFILES, __doc__, run=run_one,
-                                           load=load, figures=figures.draw)
+                                           load=load, sections="report:sections")
     main = REPRODUCTION.main
+
+The figures are drawn by the paper's ``figures.summary_figures(ctx)``; hooks
+given as ``"module:function"`` strings are found by name in the paper's
+package and imported only when called (``--help`` stays fast).
 
 ``main`` parses the arguments, resolves and prepares every dataset the paper
 names (by role: ``--manual-dir ROLE=PATH``, ``--image-folder ROLE=ROOT``, the
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import json
 import sys
 import time
@@ -32,6 +37,9 @@ from reproductions.common import cli, provenance, records, report, summary, tf_r
 from reproductions.common import options as options_lib
 from reproductions.common.store import ResultsStore, data_identity, protocol_fields
 from reproductions.common.errors import UserError
+# one Keras / scikit-learn job, called as experiment.<name> by the papers
+from reproductions.common.jobs import (  # noqa: F401
+    Fitted, SklearnFitted, fit_and_evaluate, fit_sklearn)
 from reproductions.common.options import RunOptions
 from reproductions.common.paper import PaperSpec
 from reproductions.common.profiles import Profile
@@ -144,15 +152,19 @@ class Reproduction:
       paper, profiles, description: the paper's tables, its profiles, the
         command's ``--help`` text (the module docstring).
       run: ``run(ctx, job) -> run record`` (:func:`fit_and_evaluate` +
-        ``Fitted.record``, or ``records.sklearn_record``).
+        ``Fitted.record``, or ``records.sklearn_record``), or ``{row: run}``
+        with a function for every row of the paper.
       load: ``load(ctx)`` before the first job: read the splits into
         ``ctx.state`` and record their sizes with ``ctx.store.set_dataset_info``.
       extra_jobs: ``extra_jobs(ctx) -> [Job]``, ablations run after the
         first seed of every row.
       figures: ``figures(ctx)`` draws the figures from the stored runs, after
-        every run (draws only: numbers belong in the runs).
+        every run (draws only: numbers belong in the runs); by default the
+        paper's ``figures.summary_figures``.
       sections: ``sections(store) -> markdown`` computed from the stored runs,
         appended to ``notes`` in the README.
+      figures and sections (and ``load``, ``extra_jobs``) may be given as
+        ``"module:function"`` of the paper's package (:func:`hook`).
       throughput_rows: rows whose training speed is summarised per seed
         (two rows: also their ratio).
       options: the paper's own command-line options, a frozen dataclass of
@@ -168,19 +180,49 @@ class Reproduction:
     paper: PaperSpec
     profiles: Mapping[str, Profile]
     description: str
-    run: Callable[[Context, Job], dict]
-    load: Callable[[Context], None] | None = None
+    run: Callable[[Context, Job], dict] | Mapping[str, Callable[[Context, Job], dict]]
+    load: Callable[[Context], None] | str | None = None
     notes: str = ""
-    extra_jobs: Callable[[Context], Sequence[Job]] | None = None
-    figures: Callable[[Context], None] | None = None
-    sections: Callable[[ResultsStore], str] | None = None
+    extra_jobs: Callable[[Context], Sequence[Job]] | str | None = None
+    figures: Callable[[Context], None] | str | None = "figures:summary_figures"
+    sections: Callable[[ResultsStore], str] | str | None = None
     throughput_rows: Sequence[str] = ()
     options: type | None = None
     adjust_profile: Callable[[RunOptions, Profile], Profile] | None = None
     default_profile: str = "smoke"
 
+    def __post_init__(self):
+        if isinstance(self.run, Mapping):
+            missing = [row for row in self.paper.rows if row not in self.run]
+            if missing:
+                raise ValueError(f"{self.paper.key}: no run function for row(s) "
+                                 f"{', '.join(missing)}")
+
     def main(self, argv=None) -> int:
         return _main(self, argv)
+
+    def hook(self, name: str):
+        """The function of field ``name`` (``None`` when not given)."""
+        return hook(self.paper.key, getattr(self, name))
+
+    def run_job(self, ctx: Context, job: Job) -> dict:
+        run = self.run[job.row] if isinstance(self.run, Mapping) else self.run
+        return run(ctx, job)
+
+
+def hook(paper_key: str, value):
+    """``value`` itself, or for ``"module:function"`` a function that imports
+    ``reproductions.<paper_key>.<module>`` when first called and calls its
+    ``function``."""
+    if value is None or callable(value):
+        return value
+    module, _, name = value.partition(":")
+
+    def call(*args):
+        return getattr(importlib.import_module(f"reproductions.{paper_key}.{module}"),
+                       name)(*args)
+    call.__name__ = call.__qualname__ = value
+    return call
 
 
 @cli.entry_point
@@ -196,8 +238,8 @@ def _main(spec: Reproduction, argv) -> int:
         return 0
     if spec.load is not None:
         ctx.log("loading and preprocessing the splits")
-        spec.load(ctx)
-    extra = list(spec.extra_jobs(ctx)) if spec.extra_jobs is not None else []
+        spec.hook("load")(ctx)
+    extra = list(spec.hook("extra_jobs")(ctx)) if spec.extra_jobs is not None else []
     run_all(ctx, spec, only_seeds(plan_jobs(ctx.profile, ctx.rows, extra),
                                   ctx.options.only_seeds))
     finish(ctx, spec)
@@ -296,7 +338,7 @@ def setup(spec: Reproduction, argv) -> Context:
     store = ResultsStore(output_dir, paper, profile, info, synthetic,
                          force=args.force, user_data=user_data)
     store.notes = spec.notes
-    store.sections = spec.sections
+    store.sections = spec.hook("sections")
     log(f"results -> {output_dir}; checkpoints and resume state -> {work_dir}")
     strategy = cli.distribution_strategy(args.strategy)
     if args.strategy != "default":
@@ -324,7 +366,7 @@ def run_all(ctx: Context, spec: Reproduction, jobs: Sequence[Job]) -> None:
             continue
         ctx.log(f"run {i}/{len(todo)}: {job.describe()}")
         sessions = provenance.log_session(ctx.run_dir(job))
-        record = spec.run(ctx, job)
+        record = spec.run_job(ctx, job)
         profile_json = ctx.store.profile
         record["provenance"].update(provenance.run_fields(
             sessions, ctx.store.datasets, profile_json, protocol_fields(profile_json)))
@@ -366,7 +408,7 @@ def refresh(ctx: Context, spec: Reproduction) -> Path:
     plots.run_curves(ctx.store.runs, ctx.output_dir / "run_curves.png",
                      f"Every run: loss per epoch (profile {ctx.profile.name})")
     if spec.figures is not None:
-        spec.figures(ctx)
+        spec.hook("figures")(ctx)
     return report.write_readme(ctx.store)
 
 
@@ -381,125 +423,3 @@ def finish(ctx: Context, spec: Reproduction) -> None:
         print(f"\n(These numbers are {records.SYNTHETIC_MARK}.)", file=sys.stdout)
     if ctx.user_data:
         print(f"\n(These numbers are {records.USER_DATA_MARK}.)", file=sys.stdout)
-
-
-# --- one Keras job ----------------------------------------------------------
-@dataclasses.dataclass
-class Fitted:
-    """A trained model, its test outputs and metrics; :meth:`record` turns
-    them into the run's entry for ``results.json``."""
-
-    job: Job
-    model: Any
-    outcome: Any   # reproductions.common.training.TrainOutcome
-    outputs: Any   # model.predict on the test split
-    metrics: dict  # classification_metrics of the scored outputs
-
-    def record(self, values: dict, **extra) -> dict:
-        return records.run_record(
-            self.job.row, self.job.seed, values, variant=self.job.variant,
-            **self.outcome.record_fields(), metrics=self.metrics,
-            parameters=self.model.count_params(), **extra)
-
-
-def fit_and_evaluate(ctx: Context, job: Job, *, build: Callable[[], Any],
-                     compile: Callable[[Any], None], splits: Mapping[str, Any],
-                     scores: Callable | None = None, **train_kwargs) -> Fitted:
-    """Seeds, builds, compiles and trains one model for ``job`` (resumable,
-    best weights by validation loss), then scores the test split.
-
-    ``splits``: ``{"train", "validation", "test"}`` -> ``ArraySplit``;
-    ``scores(outputs) -> class scores`` for models whose outputs are not the
-    class probabilities (several heads ...); ``train_kwargs`` go to
-    :func:`reproductions.common.training.train` (augmentation, targets ...).
-    """
-    import numpy as np
-
-    from reproductions.common import metrics, training
-
-    training.set_determinism(job.seed)
-    with ctx.strategy.scope():  # variables on every replica (--strategy)
-        model = build()
-        compile(model)
-    train_kwargs.setdefault("epochs", ctx.profile.epochs_for(job.row))
-    train_kwargs.setdefault("early_stopping_patience", ctx.profile.patience_for(job.row))
-    outcome = training.train(
-        model, splits["train"], splits["validation"], run_dir=ctx.run_dir(job),
-        batch_size=ctx.profile.batch_size, seed=job.seed, verbose=ctx.verbose,
-        tensorboard=ctx.options.tensorboard, **train_kwargs)
-    outputs = training.predict_proba(model, splits["test"], ctx.profile.batch_size)
-    probs = outputs if scores is None else scores(outputs)
-    m = metrics.classification_metrics(splits["test"].labels, np.argmax(probs, -1),
-                                       splits["test"].class_names)
-    return Fitted(job, model, outcome, outputs, m)
-
-
-# --- one scikit-learn job ---------------------------------------------------
-@dataclasses.dataclass
-class SklearnFitted:
-    """A fitted scikit-learn row (e.g. an SVM on hand-crafted features) and
-    its test metrics; :meth:`record` gives its run entry (no epochs)."""
-
-    job: Job
-    estimator: Any
-    metrics: dict
-    fit_time_s: float
-    features_per_s: float
-    hyperparameters: dict
-    wall_time_s: float
-    cv_accuracy: float | None = None  # the search's best cross-validated accuracy
-
-    def record(self, values: dict, **extra) -> dict:
-        if self.cv_accuracy is not None:
-            extra = {"cv_accuracy": self.cv_accuracy, **extra}
-        return records.sklearn_record(
-            self.job.row, self.job.seed, values, variant=self.job.variant,
-            fit_time_s=self.fit_time_s, features_per_s=self.features_per_s,
-            hyperparameters=self.hyperparameters, wall_time_s=self.wall_time_s,
-            metrics=self.metrics, **extra)
-
-
-def fit_sklearn(job: Job, estimator, features: Callable,
-                splits: Mapping[str, Any]) -> SklearnFitted:
-    """Extracts features (``features(images) -> (N, D)`` array) of the train
-    and test splits, fits ``estimator`` on the training features (a
-    ``GridSearchCV`` chooses its hyper-parameters by cross-validation on the
-    training split only) and scores the test split.
-
-    Records the extraction speed (images/s over both splits), the fit time,
-    the chosen hyper-parameters (``best_params_``; ``{}`` for a plain
-    estimator) and the search's cross-validated accuracy (``best_score_``,
-    when the estimator scores by accuracy, its default): next to the test
-    accuracy it shows what a split that mixes the training cells is worth.
-    The fit runs with one BLAS thread: on 2 shared cores OpenBLAS's threads
-    stalled small scikit-learn fits by a factor of 200
-    (a 0.06 s logistic regression took 14 s) while a training run was busy.
-    """
-    from sklearn.base import clone
-    from threadpoolctl import threadpool_limits
-
-    from reproductions.common import metrics
-
-    start = time.perf_counter()
-    x_train = features(splits["train"].images)
-    x_test = features(splits["test"].images)
-    extract_s = time.perf_counter() - start
-    estimator = clone(estimator)
-    if "random_state" in estimator.get_params():
-        estimator.set_params(random_state=job.seed)
-    fit_start = time.perf_counter()
-    with threadpool_limits(1):
-        estimator.fit(x_train, splits["train"].labels)
-        fit_s = time.perf_counter() - fit_start
-        predicted = estimator.predict(x_test)
-    m = metrics.classification_metrics(splits["test"].labels, predicted,
-                                       splits["test"].class_names)
-    chosen = {k: (v.item() if hasattr(v, "item") else v)
-              for k, v in getattr(estimator, "best_params_", {}).items()}
-    cv = getattr(estimator, "best_score_", None)
-    if getattr(estimator, "scoring", None) not in (None, "accuracy"):  # another score
-        cv = None
-    return SklearnFitted(job, estimator, m, fit_s,
-                         (len(x_train) + len(x_test)) / max(extract_s, 1e-9), chosen,
-                         time.perf_counter() - start,
-                         None if cv is None else float(cv))

@@ -362,29 +362,13 @@ def run_dcae(ctx, job: Job) -> dict:
         **extra)
 
 
-def run_one(ctx, job: Job) -> dict:
-    if job.row in SVM_ROWS:
-        return run_svm(ctx, job)
-    if job.row == "gao_cnn":
-        return run_gao(ctx, job)
-    if job.row == AUTOENCODER:
-        return run_autoencoder(ctx, job)
-    return run_dcae(ctx, job)
-
-
-def draw(ctx) -> None:
-    from reproductions.dcae import figures
-    figures.summary_figures(ctx)
-
-
-def sections(store) -> str:
-    from reproductions.dcae import report
-    return report.sections(store)
-
+#: The function that runs each row.
+RUNS = {**{row: run_svm for row in SVM_ROWS}, "gao_cnn": run_gao,
+        AUTOENCODER: run_autoencoder, "dcae": run_dcae}
 
 REPRODUCTION = experiment.Reproduction(
-    PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, extra_jobs=extra_jobs,
-    figures=draw, sections=sections, throughput_rows=(AUTOENCODER,),
+    PAPER, PROFILES, __doc__, run=RUNS, load=load, notes=NOTES, extra_jobs=extra_jobs,
+    sections="report:sections", throughput_rows=(AUTOENCODER,),
     options=Options, adjust_profile=adjust_profile)
 main = REPRODUCTION.main
 

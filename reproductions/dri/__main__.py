@@ -242,13 +242,8 @@ def sections(store) -> str:
     return notes
 
 
-def draw(ctx) -> None:
-    from reproductions.dri import figures
-    figures.summary_figures(ctx)
-
-
 REPRODUCTION = experiment.Reproduction(
-    PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, figures=draw,
+    PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES,
     extra_jobs=extra_jobs,
     sections=sections, throughput_rows=("dri",))
 main = REPRODUCTION.main

@@ -154,14 +154,9 @@ def sections(store) -> str:
     return notes
 
 
-def draw(ctx) -> None:
-    from reproductions.drsn_dc import figures
-    figures.summary_figures(ctx)
-
-
 REPRODUCTION = experiment.Reproduction(
     PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, extra_jobs=extra_jobs,
-    figures=draw, sections=sections, throughput_rows=("resnet50", "drsn_dc"),
+    sections=sections, throughput_rows=("resnet50", "drsn_dc"),
     options=Options)
 main = REPRODUCTION.main
 

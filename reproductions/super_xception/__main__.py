@@ -203,14 +203,9 @@ def _save_inference_model(ctx, job: Job, model, class_names, low_res: int, ln: b
               "(length normalisation, used in training)" if ln else ""))
 
 
-def draw(ctx) -> None:
-    from reproductions.super_xception import figures
-    figures.summary_figures(ctx)
-
-
 REPRODUCTION = experiment.Reproduction(
     PAPER, PROFILES, __doc__, run=run_one, load=load, notes=NOTES, extra_jobs=extra_jobs,
-    figures=draw, throughput_rows=("xception", "super_xception"),
+    throughput_rows=("xception", "super_xception"),
     options=Options, adjust_profile=adjust_profile, default_profile="demo")
 main = REPRODUCTION.main
 

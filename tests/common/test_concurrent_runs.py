@@ -93,7 +93,7 @@ def test_run_all_skips_a_job_another_process_stored_meanwhile(tmp_path, monkeypa
     ctx = types.SimpleNamespace(options=RunOptions(), store=store,
                                 log=lines.append,
                                 run_dir=lambda job: tmp_path / "work" / f"seed{job.seed}")
-    spec = types.SimpleNamespace(run=run)
+    spec = types.SimpleNamespace(run_job=run)
     monkeypatch.setattr(experiment, "refresh", lambda ctx, spec: None)
     jobs = [experiment.Job("net", seed) for seed in (0, 1, 2)]
     experiment.run_all(ctx, spec, jobs)
