@@ -57,7 +57,7 @@ def render_card(meta: dict) -> str:
     """``MODEL_CARD.md`` for ``meta``."""
     d, t, p, f, i = (meta.get(k, {}) for k in ("dataset", "training", "protocol", "file",
                                                   "input"))
-    dataset = d.get("name", "") + (f"/{d['config']}" if d.get("config") else "")
+    dataset = (d.get("name") or "unknown") + (f"/{d['config']}" if d.get("config") else "")
     lines = [
         f"# {meta['name']}: {meta.get('title', '')}",
         "",
