@@ -4,11 +4,8 @@ Each paper lives in its own sub-package (``reproductions.<paper>``) and is run
 with ``python -m reproductions.<paper>``; shared machinery is in
 ``reproductions.common``.
 
-The package turns TensorFlow's oneDNN kernels on for every command, test and
-benchmark that imports it (:func:`reproductions.common.tf_runtime.prefer_onednn`:
-TensorFlow enables them by itself only on CPUs with AVX-512 VNNI and newer;
-without them, on an AVX2-only AMD EPYC, training ran 1.6-2.4× slower).
+Importing the package (or any of its modules) leaves the process environment
+as it was; the commands set what they need when they start, such as
+TensorFlow's oneDNN kernels on
+(:func:`reproductions.common.tf_runtime.command_environment`).
 """
-from reproductions.common.tf_runtime import prefer_onednn
-
-prefer_onednn()

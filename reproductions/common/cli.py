@@ -12,11 +12,8 @@ import sys
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from reproductions.common import tf_runtime
 from reproductions.common.errors import UserError
-
-# Keep TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notices) out of
-# the commands' output unless the user asked for it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from reproductions.common.profiles import Profile, select
 from reproductions.common.provenance import project_root
 
@@ -189,10 +186,13 @@ def keras_verbosity(args) -> int:
 
 
 def entry_point(main: Callable[[Sequence[str] | None], int]):
-    """Wraps a ``main(argv)`` so that a :class:`UserError` ends with its
-    message and exit status 2 instead of a traceback."""
+    """Wraps a ``main(argv)`` so that it runs in the command's environment
+    (:func:`tf_runtime.command_environment`: oneDNN on, TensorFlow's C++
+    start-up chatter off, unless the user chose) and a :class:`UserError` ends
+    with its message and exit status 2 instead of a traceback."""
     @functools.wraps(main)
     def wrapper(*args, **kwargs) -> int:
+        tf_runtime.command_environment()
         try:
             return main(*args, **kwargs)
         except UserError as exc:

@@ -11,6 +11,10 @@ the standard error of the import and of the device probe and writes back every
 line except those known, harmless ones (:data:`BENIGN`). Anything else —
 a real error, a GPU that was found — still reaches the terminal.
 ``HEP2REPRO_TF_LOGS=1`` (or ``TF_CPP_MIN_LOG_LEVEL=0``) shows everything.
+
+Importing a module of the suite changes nothing in the process environment:
+what a command needs there (:func:`command_environment`) it sets itself, when
+it starts (``cli.entry_point``) or imports TensorFlow (:func:`import_tensorflow`).
 """
 from __future__ import annotations
 
@@ -65,7 +69,8 @@ ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
 def prefer_onednn() -> None:
     """Turns TensorFlow's oneDNN CPU kernels on unless the user chose
     (``TF_ENABLE_ONEDNN_OPTS`` set, to ``0`` or ``1``); must run before
-    TensorFlow is imported, which ``reproductions/__init__.py`` does.
+    TensorFlow is imported, which every command does
+    (:func:`command_environment`) and the tests' ``conftest.py``.
 
     Left to itself, TensorFlow enables oneDNN only on CPUs with AVX-512 VNNI
     or newer (an Intel Xeon of our development machines: on), not on an
@@ -80,12 +85,22 @@ def prefer_onednn() -> None:
     os.environ.setdefault(ONEDNN, "1")
 
 
+def command_environment() -> None:
+    """What a command sets in its own environment before TensorFlow loads:
+    oneDNN on (:func:`prefer_onednn`) and TensorFlow's C++ INFO notices off
+    (``TF_CPP_MIN_LOG_LEVEL=2``), each unless the user set it. Called by the
+    commands (``cli.entry_point``, :func:`import_tensorflow`), never on import."""
+    prefer_onednn()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # INFO notices once logging is up
+
+
 def import_tensorflow():
     """``import tensorflow`` (and its device probe) with the benign start-up
-    lines removed; a no-op when TensorFlow is already imported."""
+    lines removed, in the :func:`command_environment`; a no-op when
+    TensorFlow is already imported."""
     verbose = (os.environ.get("HEP2REPRO_TF_LOGS") == "1"
                or os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # INFO notices once logging is up
+    command_environment()
     if "tensorflow" in sys.modules or verbose:
         import tensorflow as tf
         return tf

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from reproductions.common import tf_runtime
 from reproductions.common.benchmark import images_per_second
 
 
@@ -60,6 +61,7 @@ def main(argv=None) -> int:
     parser.add_argument("--inference", action="store_true",
                         help="also measure predict_on_batch (validation / test cost)")
     args = parser.parse_args(argv)
+    tf_runtime.import_tensorflow()  # the commands' environment: oneDNN on
     print(f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.2f}")
     for variant in args.variants.split(","):
         wall, cpu = measure(variant, batches=args.batches, batch_size=args.batch_size,

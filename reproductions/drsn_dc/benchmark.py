@@ -1,5 +1,5 @@
 """Training throughput of the Table 2 networks at candidate input sizes, the
-measurement behind the ``cpu`` profile (written into its docstring)::
+measurement behind the ``cpu`` profile (written into ``NOTES.md``)::
 
     python -m reproductions.drsn_dc.benchmark --sizes 48,64,96 --models resnet50,drsn_dc
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from reproductions.common import tf_runtime
 from reproductions.common.benchmark import images_per_second
 
 
@@ -50,6 +51,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)
+    tf_runtime.import_tensorflow()  # the commands' environment: oneDNN on
     print(f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.2f}", flush=True)
     for size in map(int, args.sizes.split(",")):
         for name in args.models.split(","):

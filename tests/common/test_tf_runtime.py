@@ -1,5 +1,6 @@
 """TensorFlow's CPU-only start-up lines are dropped; every other line of the
 standard error still reaches the user."""
+import json
 import os
 import subprocess
 import sys
@@ -61,24 +62,69 @@ def test_a_command_prints_no_tensorflow_start_up_lines():
 
 def _onednn_in_a_fresh_process(env_value):
     """TensorFlow's own start-up notice, which it prints exactly when its
-    oneDNN kernels are on, in a process that imports ``reproductions`` first."""
+    oneDNN kernels are on, in a process that imports TensorFlow as the
+    commands do (``tf_runtime.import_tensorflow``)."""
     env = {k: v for k, v in os.environ.items() if k != tf_runtime.ONEDNN}
     if env_value is not None:
         env[tf_runtime.ONEDNN] = env_value
     env["TF_CPP_MIN_LOG_LEVEL"] = "0"
-    code = ("import os, reproductions, tensorflow; "
+    code = ("import os; from reproductions.common import tf_runtime; "
+            "tf_runtime.import_tensorflow(); "
             f"print(os.environ['{tf_runtime.ONEDNN}'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=env)
     return out.stdout.strip(), "oneDNN custom operations are on" in out.stderr
 
 
-def test_importing_the_package_turns_onednn_on():
+def test_a_command_turns_onednn_on():
     assert _onednn_in_a_fresh_process(None) == ("1", True)
 
 
 def test_a_users_choice_of_onednn_is_kept():
     assert _onednn_in_a_fresh_process("0") == ("0", False)
+
+
+def _stdout_without_the_commands_variables(code: str) -> str:
+    """The standard output of ``python -c code`` in this environment less
+    what a command sets (:func:`tf_runtime.command_environment`)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in (tf_runtime.ONEDNN, "TF_CPP_MIN_LOG_LEVEL")}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=env).stdout
+
+
+def test_an_entry_point_sets_the_commands_environment_when_it_starts():
+    code = ("import os; from reproductions.common import cli; "
+            "main = cli.entry_point(lambda argv: print("
+            f"os.environ.get('{tf_runtime.ONEDNN}'), os.environ.get('TF_CPP_MIN_LOG_LEVEL')) "
+            "or 0); "
+            f"print(os.environ.get('{tf_runtime.ONEDNN}')); main(None)")
+    assert _stdout_without_the_commands_variables(code).split() == ["None", "1", "2"]
+
+
+#: Third-party modules that change the environment when imported (TensorFlow:
+#: TF2_BEHAVIOR, KMP_*, TPU_ML_PLATFORM...; OpenCV: LD_LIBRARY_PATH), imported
+#: before the snapshot so that only the suite's own packages are measured.
+THIRD_PARTY = ("tensorflow", "keras", "tensorflow_datasets", "cv2")
+
+
+def test_importing_the_packages_leaves_the_environment_as_it_was():
+    code = (f"import os, json; import {', '.join(THIRD_PARTY)}; "
+            "before = dict(os.environ); "
+            "import reproductions, reproductions.super_xception, layers, tfds_builders; "
+            "import reproductions.common.cli, reproductions.super_xception.__main__; "
+            "after = dict(os.environ); "
+            "print(json.dumps({k: [before.get(k), after.get(k)] for k in {*before, *after} "
+            "if before.get(k) != after.get(k)}))")
+    assert json.loads(_stdout_without_the_commands_variables(code).splitlines()[-1]) == {}
+
+
+def test_importing_the_package_alone_leaves_the_environment_as_it_was():
+    """Without TensorFlow imported first: nothing of the suite's sets a variable."""
+    code = ("import os; before = dict(os.environ); "
+            "import reproductions, reproductions.super_xception, reproductions.common.cli; "
+            "print(dict(os.environ) == before)")
+    assert _stdout_without_the_commands_variables(code).strip() == "True"
 
 
 def test_provenance_records_the_onednn_switch(monkeypatch):
@@ -88,8 +134,8 @@ def test_provenance_records_the_onednn_switch(monkeypatch):
 
 
 def test_the_test_process_runs_with_onednn_on():
-    """The root conftest.py imports ``reproductions`` before any test module
-    imports TensorFlow, so the switch is on unless the user chose."""
+    """The root conftest.py sets the commands' environment before any test
+    module imports TensorFlow, so the switch is on unless the user chose."""
     import conftest
     assert not conftest.TENSORFLOW_WAS_IMPORTED
     assert os.environ[tf_runtime.ONEDNN] == (conftest.USER_ONEDNN or "1")
