@@ -25,7 +25,7 @@ import sys
 
 from reproductions.active_transfer.paper import CASES, PAPER
 from reproductions.active_transfer.profiles import PROFILES, ActiveTransferSettings
-from reproductions.common import experiment, records, summary
+from reproductions.common import experiment, records, report, summary
 from reproductions.common.experiment import Job
 
 SUBCOMMANDS = ("query", "update", "benchmark")
@@ -44,72 +44,7 @@ TRAINING_CODE = ("reproductions/active_transfer/__main__.py",
                  "reproductions/common/training.py", "reproductions/common/data.py",
                  "reproductions/common/builders.py", "layers/wavelet.py")
 
-NOTES = """## Reading of the paper (choices the text leaves open)
-
-Fig. 5 (the network), Table 1 (the steps of the loop) and Fig. 7 are not in the text;
-`reproductions/active_transfer/models.py` and `active.py` give every reading in full.
-
-- **Network**: 112×112 grey cell → one-level Haar DWT in the graph (the paper names no
-  wavelet) → network 1 on the approximation, network 2 on the sum of the three detail
-  bands, each conv 3×3 ×64 → BN → ReLU → max pool → residual block → max pool →
-  residual block (56 → 28 → 14) → concatenation (14×14×128, as the text says) →
-  conv 1×1 ×128 → BN → ReLU → residual block → global average pooling → softmax. Basic
-  residual blocks (two conv, two BN, two ReLU, identity shortcut): the widths follow
-  from the text's 128 channels and the shortcuts having no projection.
-- **Transfer**: every layer copied from the SNPHEp-2 network but the 5-way head (a new,
-  random 6-way one); each network's first convolution, pooling 1, residual block 1 and
-  pooling 2 frozen ("from the first convolutional layer to the second pooling layer"),
-  their batch normalisations in inference mode. RS and AL (no initial learning) train
-  every layer from a random start.
-- **Labelling loop**: k = 15 % of the budget at random, then rounds of m = 10 % chosen by
-  uncertainty until the budget is spent (the last round takes the rest): 10
-  fine-tunings per budget. Each round fine-tunes the network where the previous round
-  left it (a fresh Adam state) on everything labelled so far, until the validation
-  loss has not improved for 5 epochs; the weights of its lowest validation loss go on.
-  Uncertainty is scikit-activeml's on the softmax outputs; ties are broken at random.
-- **Random sampling on the same pool**: on each seed RS and IN-RS label the first b cells
-  of one random order of the pool, AL and IN-AL start from its first k. At 100 % the four
-  cases are two trainings on the whole pool (with and without initial learning).
-- **Training**: Adam at the paper's 0.001, batch 128 (the batch the paper gives for its
-  comparison models), early stopping with the paper's patience of 5; rotation
-  augmentation (20 copies, 18° apart) for the initial learning only — the paper
-  mentions none for the fine-tunings. Batch normalisation momentum 0.9: the small
-  labelled sets give a few steps per epoch, and Keras' 0.99 would keep the moving
-  statistics near their start for the first epochs, which early stopping would see.
-- **Validation**: the paper validated on its test set; here 10 % of the target's training
-  cells (not counted in the budget) and 20 % of SNPHEp-2's.
-
-## The stand-in target: what can and cannot be compared
-
-- **Size**: I3A has 13,596 cells to LSHEp-2's 63,445, so each budget is about 5× fewer
-  labels (20 % = 1,958 cells here, 10,152 in the paper). Accuracy at a given fraction is
-  therefore not comparable in absolute terms; the comparisons between the four cases
-  at the same fraction are what transfers.
-- **Class balance**: in the paper's random 20 % there were 375 Golgi (3.7 %) and 814
-  nuclear-membrane cells (8 %), and RS failed on exactly those (Golgi 1.6 %). In I3A's
-  pool Golgi is 5.3 % and NuMem 16.2 %: NuMem is not rare, so the headroom active
-  learning had on LSHEp-2's rare classes is smaller here, and MCA − ACA gaps of the
-  paper's size are not expected.
-- **Split**: I3A's cells are split cell by cell (ap80), so cells of one specimen are in
-  pool and test (see the I3A notes: ~98 % on such splits vs 87 % on a
-  specimen-disjoint test); LSHEp-2's split is also by cell as far as the paper says.
-  Accuracies here are optimistic for new specimens in the same way as the paper's.
-- **Cross-modal step**: SNPHEp-2 and I3A both come from Sullivan Nicolaides Pathology;
-  the text does not say where LSHEp-2's cells were imaged (its ref. [60]). Source and
-  target may be closer here than in the paper, which would favour the initial
-  learning (IN-RS, IN-AL) over what the paper measured.
-- With `--image-folder target=ROOT` on LSHEp-2 the protocol is the paper's (80/20 with
-  ROOT/train and ROOT/test; else a 64/16/20 split is made).
-
-## Reading the results
-
-- **Seeds**: active-learning gains are known to change sign between seeds; the curve
-  tables and plots show mean ± std and the seed range, `auc` gives the area under each
-  curve per seed, and *Other measurements* the per-seed paired differences
-  (`in_al_minus_in_rs` …, both cases of a seed start from the same random cells).
-- **Convergence**: every fine-tuning is early-stopped on the validation loss; *Labelling
-  rounds* below lists, for the first IN-AL seed at 20 %, what ended each round.
-"""
+NOTES = report.package_notes(__package__)
 
 
 def load(ctx) -> None:

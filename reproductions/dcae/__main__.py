@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 
-from reproductions.common import experiment
+from reproductions.common import experiment, report
 from reproductions.common.errors import UserError
 from reproductions.common.experiment import Job
 from reproductions.common.options import switch_off
@@ -24,92 +24,7 @@ from reproductions.dcae.profiles import PROFILES
 AUTOENCODER = "dcae_autoencoder"
 SVM_ROWS = ("texture_svm", "lbp_svm")
 
-NOTES = """## Reading of the paper (choices the text leaves open)
-
-The code states each choice where it is made: `reproductions/dcae/models.py` (Table I),
-`data.py` (splits, preprocessing), `features.py` (texture, LBP, SVM), `protocol.py`
-(training), `profiles.py` (the cpu profile's measurement).
-
-- **Table I** contradicts itself in three places; the reading that gives its own output
-  sizes: Pool 4 / Unpool 4 without padding (28 → 14 → 28), Conv5 / Deconv5 14×14
-  'valid' (14×14 → 1×1×4096 → 14×14), and Deconv k as the mirror of Conv k (512 → 256 →
-  128 → 64 → 1), because Unpool 3 / 2 / 1 need exactly the channels whose switches
-  Pool 3 / 2 / 1 recorded (the table's 512 / 256 / 128 for Deconv 4 / 3 / 2 are their
-  input maps). Unpooling puts every value back at its pool's argmax (switches), zeros
-  elsewhere (`layers.MaxUnpooling2D`). ReLU everywhere, sigmoid output, no batch
-  normalisation, MSE loss (not stated).
-- **The autoencoder sees training cells only**: it is fitted on the training split minus
-  the validation cells and stopped on the validation reconstruction loss; no test image
-  is seen before the test pass. Per fold, everything (autoencoder included) is trained
-  on that fold's Split-50-k_train only.
-- **Features and ANN**: the flattened Conv5 activations (4096 values), standardised with
-  the training features' mean and variance, → 250 → 50 → 5 (ReLU, softmax), Adam 1e-3,
-  early stopping on the validation loss.
-- **Validation**: a stratified, seeded 10 % of the training split, the same cells for
-  every row and seed; never the test split.
-- **Preprocessing**: each cell min-max scaled to [0, 1] (SNPHEp-2 stores raw values whose
-  level is a property of the specimen); for the networks padded to a square with the
-  background value (keeps the cell's shape) and resized; for the texture and LBP
-  features the crop resized without padding.
-- **Texture features + SVM**: grey-level co-occurrence statistics (contrast,
-  dissimilarity, homogeneity, energy, correlation, ASM at distances 1, 2, 4 px; mean and
-  range over 4 angles; 32 grey levels; scikit-image). **LBP + SVM**: rotation-invariant
-  uniform LBP histograms at (8, 1), (16, 2), (24, 3) (scikit-image). Both: standardised,
-  RBF SVM, C and γ chosen by 5-fold cross-validation on the training split only
-  (scikit-learn `GridSearchCV`; the chosen values are under *scikit-learn fits*).
-- **5 layers CNN** (Gao et al., ref. [3]; the paper says only "a 5 layers' network"):
-  C1 6@7×7 → S2 max 2×2 → C3 16@4×4 → S4 max 3×3 → C5 32@3×3 → S6 max 3×3 → F7 150 →
-  softmax on 78×78 cells, tanh: 5 layers with weights. Maps, kernels and F7 as
-  ../shared/papers/NOTES.md and a public re-implementation give them; the input size and
-  pools are our recollection of Gao et al.'s text, which could not be consulted here.
-  Trained on Gao et al.'s rotation set: every training cell in 20 versions 18° apart,
-  each once per epoch (the paper credits Gao et al. with rotation augmentation; the
-  step is the one the same first author's 2021 paper gives "as proposed in" Gao et
-  al.). The first cpu run of this row trained without rotations (65.58 % on the
-  official split, seed 0): that reading left out what the paper says of Gao's
-  method, so it was corrected and the row run again.
-- **Class names**: SNPHEp-2's files number the classes 1-5 without names; the names
-  (1 fine speckled, 2 coarse speckled, 3 homogeneous, 4 nucleolar, 5 centromere) were
-  inferred from the images (2, 4, 5 certain; 1 vs 3 very likely). *Figure 2* below checks
-  them against the paper's pattern of confusions.
-- **The paper's reading of its Figure 2**: the matrix is column-normalised (columns =
-  target class, each sums to 100), so the 6.54 in row Coarse, column Centro is the share of
-  *centromere* cells predicted coarse speckled; §3 describes it as coarse speckled cells
-  predicted centromere. Its other three readings (5.17, 6.11, 9.97) match the layout.
-
-## Reading the results
-
-- **Convergence**: every network trains until its validation loss has not improved for
-  the profile's patience (capped); *Runs* says what ended each run and `run_curves.png`
-  shows every run's loss curves with the tested (best) epoch marked.
-- **DCAE vs the 5 layers CNN**: the paper's claim is a 1.88-point gain. Under *Other
-  measurements*, `dcae_minus_cnn` gives the per-seed difference (both networks of a seed
-  see the same training, validation and test cells); a gain smaller than its spread
-  cannot be read either way.
-- **Features or classifier**: *Linear probe per seed* gives the per-seed gain of the
-  4096-250-50-5 ANN over a logistic regression on the same features. Near zero or
-  negative: the features carry the accuracy; large: the ANN does.
-- **Folds** answer how much the accuracy moves with the choice of cells; they train on
-  half as many cells as the official split.
-- **Validation vs test**: SNPHEp-2's training and test cells come from different
-  specimens, but this copy has no specimen IDs, so the validation cells are cut from
-  the training cells and share their specimens. Validation accuracy is therefore
-  optimistic (Gao's CNN without rotations: about 82 % on validation, 65.58 % on test);
-  the gap measures how much a network learns of the specimens rather than the
-  patterns. Only the test split answers the paper's question. *Cells of the training
-  specimens vs unseen specimens* puts the two side by side for every run: a network's
-  validation accuracy at its tested epoch, an SVM's or the linear probe's 5-fold
-  cross-validated accuracy (recorded from commit cf61a56 on; runs stored earlier are
-  scored again with `--rows ROW --rerun`).
-- **Below the paper on every row**: the paper ran the comparison of Table II itself (§3)
-  and describes both SNPHEp-2's specimen-disjoint train / test sets and its five splits
-  "used for cross validating the different models", but not which cells its accuracies
-  were measured on. If they were cells of the training specimens, the held-out
-  accuracies of that section, not the test accuracies, are the ones to compare. That
-  would account for the baselines' distance to the paper, not for the DCAE's: the DCAE
-  stays below the paper's Table II value on the held-out cells of the training
-  specimens as well (same section).
-"""
+NOTES = report.package_notes(__package__)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 
-from reproductions.common import experiment
+from reproductions.common import experiment, report
 from reproductions.common.experiment import Job
 from reproductions.common.options import switch_off
 from reproductions.drsn_dc.paper import PAPER
@@ -28,52 +28,7 @@ from reproductions.drsn_dc.profiles import PROFILES
 #: The ablation's intermediate steps, run as variants of the drsn_dc row.
 ABLATION_VARIANTS = ("drsn", "drsn_dilated")
 
-NOTES = """## Reading of the paper (choices the text leaves open)
-
-Figs. 2-6 (the architecture) are not in the text; our reading of each is documented in
-`reproductions/drsn_dc/models.py` and drawn under *Architecture* below.
-
-- **Data**: the paper's 1,855 whole-specimen images in 9 ANA classes (Table 1) are
-  private. I3A Task 1 stands in: 13,596 single cells in 6 classes, of which homogeneous,
-  nucleolar, centromere and nuclear membrane (NuMem) are among the paper's 9 by name and
-  speckled is probably its "nuclear granular". **Only the ranking of Table 2's rows is
-  comparable**; the numbers are not. Split: `i3a_task1` config `dri_blocks`, 64/16/20 %
-  of whole specimen blocks, so that no specimen has cells in two splits (the paper
-  classifies specimens). With `--image-folder` the same command runs on your images.
-- **Split first, then augment the training split only.** §4.1 expands "the training data
-  set and test data set" by rotation before splitting, which puts rotated copies of one
-  image on both sides. Here the 144 versions (72 rotations in 5° steps × mirrored or not,
-  Table 1's factor) are drawn on the fly from the training split; validation and test
-  images are used as they are.
-- **Input**: per-image min-max scaling to [0, 1], bilinear resize to the profile's square
-  size (the paper: 224×224; the cpu profile's reduced size and why are in its
-  departures).
-- **Training** (not given in the paper): Adam, learning rate 1e-4, batch 32, softmax
-  cross-entropy, every network from scratch with the same protocol. Each run ends when
-  its validation loss has not improved for the profile's patience (epoch cap in the
-  profile); the weights of the lowest validation loss are tested once on the test split.
-- **Metrics**: macro precision and recall over the classes; F1 two ways -- `macro F1`
-  (the mean of the per-class F1) and `F1 = harmonic mean of macro P and R`. Table 2's
-  printed F1 is the harmonic mean for AlexNet, GoogLeNet, VGG-19 and ResNet50 (to all 4
-  digits) but not for DRSN-DC (0.9282 printed, harmonic mean of its P and R 0.9380), so
-  the printed value is set beside both. The paper's claim, DRSN-DC ≈ 7 F1 points above
-  ResNet50, is stored per seed for both F1s (`drsn_dc_minus_resnet50*`).
-- **Fig. 7** (error rate vs iterations, training and test set): `error_rate_curves.png`
-  draws 1 − accuracy per epoch on the training batches and on the **validation** split;
-  the test split is never looked at during training. **Fig. 8** (per-class F1 of
-  DRSN-DC): `per_class_f1.png` and the table below, for every network.
-- **Ablation** (not in the paper): ResNet50 → + shrinkage → + dilated module → + fusion,
-  one seed, same protocol; its first and last rows are the Table 2 runs of that seed.
-
-## Reading the results
-
-- Only the order of the rows can be set against the paper's. Compare the DRSN-DC −
-  ResNet50 gap per seed (*Other measurements*) with its spread over the seeds before
-  reading a sign into it; the ablation's steps are single runs, and a step smaller than
-  that spread says nothing.
-- *Runs* says what ended each run (early stopping or the cap) and `run_curves.png`
-  shows every run's loss curves with the tested epoch marked.
-"""
+NOTES = report.package_notes(__package__)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 
-from reproductions.common import experiment
+from reproductions.common import experiment, report
 from reproductions.common.errors import UserError
 from reproductions.common.experiment import Job
 from reproductions.common.options import switch_off
@@ -21,75 +21,7 @@ from reproductions.super_xception.profiles import PROFILES
 
 ABLATION = "no_ln"
 
-NOTES = """## Reading of the paper (choices the text leaves open)
-
-- **Bicubic upsampling is part of every model** (a `Resizing(bicubic)` layer), so a
-  saved model accepts the 50×50 crop a user has; the anti-aliased bicubic
-  down-sampling to 50×50 is in the input pipeline. Every row sees the same
-  50×50 input, upsampled to the profile's size.
-- **Length normalisation** (ref. [31], not described): each chromosome is centred on a
-  square canvas whose side is the longest chromosome of its karyotype, so that its
-  size in the 50×50 image keeps its length relative to the cell's longest chromosome
-  (see `reproductions/super_xception/data.py`). The ablation table runs
-  Super-Xception without it (each crop padded to its own square).
-- **ResNet-50 optimiser**: the paper's "momentum 1e-6, decay 0.9, nesterov" is read as
-  the classic Keras idiom `SGD(lr=1e-3, momentum=0.9, decay=1e-6, nesterov=True)`
-  (momentum and decay swapped in the text); `decay` is Keras 1's per-step inverse-time
-  decay. Super-ResNet uses the same optimiser and ResNet-50's 30 epochs (the paper
-  gives neither). Super-AlexNet uses Adam 1e-4 (not stated).
-- **Deep CNN**: kernel size not stated; 3×3 'same' convolutions assumed.
-- **AlexNet**: single tower, no local response normalisation.
-- **Split**: karyotype-grouped train / validation / test in the paper's 4,176 / 360 / 720
-  proportions over all 5,474 images (the paper's 5,256-image subset is not described).
-- **Model selection**: the weights of the epoch with the lowest validation loss are
-  evaluated on the test split, as in §5.2.
-
-## Reading the results
-
-- **Convergence**: in the cpu profile every row trains until its validation loss
-  has not improved for a tenth of the paper's epochs, at least 5 (15 for the Deep
-  CNN's 150, 10 for Super-AlexNet's 100, 8 for Super-Xception's 80, 5 for the
-  30-50-epoch rows), capped at the paper's epochs; *Runs* says what ended each run
-  and `run_curves.png` shows every run's loss curves with the tested (best) epoch
-  marked. The first cpu runs used 5 for every row: the Deep CNN (Adam 1e-4,
-  sigmoid layers) then stopped at epoch 48 of 150 on a noisy validation loss while
-  both losses were still falling (training accuracy 73 %, test 69.4 %), so the
-  rule was changed before any Xception run and the Deep CNN and Super-AlexNet were
-  run again. ResNet-50 and Super-ResNet seed 0 come from the first profile: for
-  their 30-epoch caps both rules give 5. The same Deep CNN without length
-  normalisation (a diagnostic run, not in the tables) also reached 69.7 % on test
-  with 78.8 % on validation, so length normalisation was not what held it back.
-  The `quick` profile's 1-8-epoch numbers are not a reproduction and are not
-  committed.
-- **Input size explains much of the gap to the paper.** The same command at 128 px
-  (`--image-size 128`, seed 0, `results/super_xception/input_size_128/`) gave the
-  Deep CNN 79.35 % (73.23 % at 72 px) and Xception 87.91 % (81.79 %): about 6 points
-  each, with nothing else changed. At 72 px the Deep CNN's six 2×2 poolings leave a
-  1×1 map (3×3 at the paper's 227 px), and Xception's exit flow a 3×3 one (7×7). The
-  Xception-family runs also overfit early: their validation loss is lowest at epoch
-  3-6 while training accuracy passes 95 %. The rest of the gap (straightened
-  chromosomes, 227 px, the paper's unspecified subset and possibly pre-trained
-  weights) cannot be measured here; the 72-px table stays the cpu result because a
-  128-px table would cost about three times its ~12 CPU-hours.
-- **Runs from several commits** (*Provenance*). The table was trained over several
-  sessions, and its runs come from commits 616fd9e to c92826e. One protocol holds for
-  all of them: a run only resumes in, or is stored beside, runs of the same protocol
-  fields and data (the work folder carries their hash; a stored results.json of
-  other settings is refused). The code between those commits changed builder
-  plumbing (parameter counts pinned by tests/test_builders.py), notes, the exported
-  inference model and report options, not the training. In particular, the three Xception seeds
-  come from 9fd0c4a, like Super-Xception seed 0; Super-Xception seeds 1-2 come from
-  c92826e, and `git diff 9fd0c4a c92826e` touches only these notes, the
-  inference-model export and `--report-only` in the code they run.
-- **Super-Xception vs Xception**: the paper's claim is a 0.56-point gain. Under
-  *Other measurements*, `super_xception_minus_xception` gives the difference per
-  seed (both networks of a seed see the same split, batches and augmentation) with
-  its mean and spread; compare the spread with the gain before reading a sign
-  into it.
-- **Throughput**: `throughput` pairs the two networks' training speed by seed. A
-  seed that shared the 2 cores with another process is visible as an outlier; the
-  median ratio is the headline.
-"""
+NOTES = report.package_notes(__package__)
 
 
 def optimizer_for(row: str, learning_rate: float | None = None):
