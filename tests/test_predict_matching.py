@@ -341,3 +341,16 @@ def test_tta_leaves_a_rotation_invariant_model_unchanged(tmp_path, capsys):
                          "--tta"]) == 0
     np.testing.assert_allclose(_probs(_rows(out)[0], CLASSES), plain, atol=2e-6)
     capsys.readouterr()
+
+
+def test_recording_the_flag_in_an_old_file(tmp_path):
+    old = _save(tmp_path / "old.keras", L.CropPadDownsample(24), 24, CHROMOSOMES)
+    inference_prep.record_length_normalization(old, tmp_path / "new.keras")
+    before, after = predict.load_model(old), predict.load_model(tmp_path / "new.keras")
+    assert predict.length_normalization(before) is None
+    assert predict.length_normalization(after) is True
+    for a, b in zip(before.weights, after.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    with pytest.raises(ValueError, match="no CropPadDownsample"):
+        inference_prep.record_length_normalization(
+            _save(tmp_path / "h.keras", L.PerImageMinMaxResize(16), 16, CLASSES), tmp_path / "x")

@@ -10,7 +10,9 @@ network sees what it saw in training:
   needs the other chromosomes of the same cell and so cannot be a layer of a
   one-image model;
 * :func:`dihedral`: the 8 rotations and flips of test-time augmentation;
-* :func:`classifier_tail`: the inference model after its preprocessing layer.
+* :func:`classifier_tail`: the inference model after its preprocessing layer;
+* :func:`record_length_normalization`: say in an older model file that it
+  was trained with length normalisation.
 """
 from __future__ import annotations
 
@@ -114,3 +116,30 @@ def classifier_tail(model):
     for layer in model.layers[index + 1:]:
         x = layer(x)
     return keras.Model(inputs, x, name=f"{model.name}_tail")
+
+
+def record_length_normalization(source, target, value: bool = True) -> None:
+    """Writes ``target``: the inference model file ``source`` with
+    ``length_normalization=value`` recorded on its ``CropPadDownsample``
+    layer (the config only; the weights and every other entry are copied as
+    they are). For a file saved before the flag existed, whose training is
+    known (e.g. from its run's profile): ``predict`` then applies it without
+    ``--length-normalization on``. ``ValueError`` when the file has no such
+    layer."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(source) as archive:
+        entries = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    config = json.loads(next(data for info, data in entries if info.filename == "config.json"))
+    layers = [layer for layer in config["config"]["layers"]
+              if layer.get("class_name") == "CropPadDownsample"]
+    if not layers:
+        raise ValueError(f"{source} has no CropPadDownsample layer")
+    for layer in layers:
+        layer["config"]["length_normalization"] = bool(value)
+    with zipfile.ZipFile(target, "w") as archive:
+        for info, data in entries:
+            if info.filename == "config.json":
+                data = json.dumps(config).encode()
+            archive.writestr(info, data)
