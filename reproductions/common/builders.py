@@ -17,7 +17,10 @@ Each paper listed in :data:`reproductions.common.paper.PAPERS` has a
       (:func:`pool`; ``pooling`` is ignored with ``include_top=True``).
     * ``weights=None`` (random initialisation: the papers train from scratch)
       or the path of a saved ``.weights.h5`` / ``.keras`` file, loaded by
-      :func:`load_weights` into the built model. Nothing else (no
+      :func:`load_weights` into the built model, or the name of a preset
+      (:mod:`reproductions.presets`: its inference model's classifier, so the
+      builder's arguments must rebuild that architecture; for another head
+      use ``presets.load_into(model, name)``). Nothing else (no
       ``"imagenet"``): :func:`check_weights` raises ``ValueError``.
     * ``input_tensor=None`` (:func:`model_inputs`), ``input_shape``,
       ``classes``, ``classifier_activation="softmax"``, ``name``,
@@ -65,9 +68,10 @@ import keras
 from reproductions.common import paper as paper_lib
 
 POOLINGS = (None, "avg", "max")
-WEIGHTS_ACCEPTED = ("None (random initialisation, trained from scratch) or the path of an "
+WEIGHTS_ACCEPTED = ("None (random initialisation, trained from scratch), the path of an "
                     "existing '.weights.h5' file (Model.save_weights) or '.keras' file "
-                    "(Model.save)")
+                    "(Model.save), or the name of a preset (python -m reproductions.presets "
+                    "lists them)")
 _SHOWN = 5  # differences quoted in an error message
 
 
@@ -127,6 +131,11 @@ def check_weights(weights) -> Path | None:
     it before building, so a wrong argument fails fast."""
     if weights is None:
         return None
+    if isinstance(weights, str) and not weights.endswith((".h5", ".keras")):
+        from reproductions import presets
+
+        if presets.is_preset(weights):  # its inference model, sha256 checked
+            return presets.check(weights)
     if isinstance(weights, (str, os.PathLike)):
         path = Path(weights)
         if path.name.endswith(".weights.h5") or path.suffix == ".keras":
