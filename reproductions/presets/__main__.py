@@ -125,7 +125,8 @@ def cmd_make(args, predict_args) -> int:
     test = _test_data(args, dataset, channels, required=False)
     command = None
     if test is not None:
-        command = (f"python -m reproductions.presets evaluate {args.name} {test[3]}"
+        target = args.name if args.dest is None else str(args.dest / args.name)
+        command = (f"python -m reproductions.presets evaluate {target} {test[3]}"
                    + ("" if args.split == "test" else f" --split {args.split}")
                    + (" -- " + " ".join(predict_args) if predict_args else ""))
     else:
@@ -184,14 +185,14 @@ def cmd_evaluate(args, predict_args) -> int:
               file=sys.stderr)
         code = 1
     if args.record:
-        command = (f"python -m reproductions.presets evaluate {meta['name']} {how}"
+        command = (f"python -m reproductions.presets evaluate {args.name} {how}"
                    + ("" if args.dataset is None or args.image_folder else
                       f" --dataset {args.dataset}")
                    + ("" if args.split == "test" else f" --split {args.split}")
                    + (" -- " + " ".join(predict_args) if predict_args else ""))
         entry = make.metric_entry(
             result, dataset=name, config=config, split=args.split,
-            cells=args.cells or make.dataset_notes(name, config).get("cells")
+            cells=args.cells or make.dataset_notes(name, config, builder).get("cells")
             or f"the {args.split} split", command=command,
             model_sha256=meta["file"]["sha256"], predict_args=predict_args)
         meta["metrics"] = [m for m in meta.get("metrics", []) if m not in same] + [entry]
