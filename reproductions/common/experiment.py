@@ -15,11 +15,11 @@ package and imported only when called (``--help`` stays fast).
 ``main`` parses the arguments, resolves and prepares every dataset the paper
 names (by role: ``--manual-dir ROLE=PATH``, ``--image-folder ROLE=ROOT``, the
 developers' ``../shared/data`` or the synthetic stand-in), opens the results
-store, plans the jobs (:func:`plan_jobs`: the first seed of every row first,
+store, plans the jobs (:func:`~reproductions.common.jobs.plan_jobs`: the first seed of every row first,
 so that an interrupted command already has whole tables), runs each job that
 is not stored yet, and after every run rewrites the README (with the paper's
 notes) and the paired claims and throughput (:func:`measure`). A Keras job
-is usually one call of :func:`fit_and_evaluate` (seed → build → compile →
+is usually one call of :func:`~reproductions.common.jobs.fit_and_evaluate` (seed → build → compile →
 train → predict → metrics → run record).
 """
 from __future__ import annotations
@@ -31,15 +31,15 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from reproductions.common import cli, provenance, records, report, summary, tf_runtime
 from reproductions.common import options as options_lib
 from reproductions.common.store import ResultsStore, data_identity, protocol_fields
 from reproductions.common.errors import UserError
-# one Keras / scikit-learn job, called as experiment.<name> by the papers
+# what a job is and how one is run, called as experiment.<name> by the papers
 from reproductions.common.jobs import (  # noqa: F401
-    Fitted, SklearnFitted, fit_and_evaluate, fit_sklearn)
+    Fitted, Job, SklearnFitted, fit_and_evaluate, fit_sklearn, only_seeds, plan_jobs)
 from reproductions.common.options import RunOptions
 from reproductions.common.paper import PaperSpec
 from reproductions.common.profiles import Profile
@@ -56,18 +56,6 @@ USER_DATA_BANNER = """\
  USER DATA: the paper's protocol on your images ({where}).
  Results are marked "{mark}" and written to {output}.
 ============================================================================"""
-
-
-class Job(NamedTuple):
-    """One stored run: a row of the paper, a seed, and a variant (an
-    ablation of the row; ``""`` for the row itself)."""
-
-    row: str
-    seed: int
-    variant: str = ""
-
-    def describe(self) -> str:
-        return f"{self.row}{' (' + self.variant + ')' if self.variant else ''}, seed {self.seed}"
 
 
 @dataclasses.dataclass
@@ -132,16 +120,6 @@ class Context:
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def plan_jobs(profile: Profile, rows: Sequence[str], extra: Sequence[Job] = ()) -> list[Job]:
-    """The first seed of every row, then ``extra`` (ablations), then the
-    other seeds of the multi-seed rows: an interrupted command has whole
-    tables as early as possible."""
-    jobs = [Job(row, seed) for row in rows for seed in profile.seeds_for(row)[:1]]
-    jobs += list(extra)
-    jobs += [Job(row, seed) for row in rows for seed in profile.seeds_for(row)[1:]]
-    return jobs
 
 
 @dataclasses.dataclass
@@ -244,21 +222,6 @@ def _main(spec: Reproduction, argv) -> int:
                                   ctx.options.only_seeds))
     finish(ctx, spec)
     return 0
-
-
-def only_seeds(jobs: Sequence[Job], seeds: Sequence[int] | None) -> list[Job]:
-    """The jobs of ``seeds`` (``--only-seeds``; all jobs for ``None``): a
-    filter on the plan, not a change of protocol, so the runs land in the
-    same results and checkpoints as the others."""
-    if seeds is None:
-        return list(jobs)
-    planned = sorted({job.seed for job in jobs})
-    unknown = sorted(set(seeds) - set(planned))
-    if unknown:
-        raise UserError(f"--only-seeds {','.join(map(str, seeds))}: the profile plans no "
-                        f"run of seed(s) {', '.join(map(str, unknown))} for these rows; its "
-                        f"seeds are {', '.join(map(str, planned))}.")
-    return [job for job in jobs if job.seed in seeds]
 
 
 def _work_tag(profile: Profile, datasets: Mapping[str, dict]) -> str:

@@ -1,20 +1,61 @@
-"""One job of a reproduction, trained and scored: a Keras network
-(:func:`fit_and_evaluate` -> :class:`Fitted`) or a scikit-learn estimator on
-extracted features (:func:`fit_sklearn` -> :class:`SklearnFitted`); their
-``record`` gives the run's entry for ``results.json``.
+"""The jobs of a reproduction: what one is (:class:`Job`: a row, a seed, a
+variant), their order (:func:`plan_jobs`, :func:`only_seeds`), and one job
+trained and scored: a Keras network (:func:`fit_and_evaluate` ->
+:class:`Fitted`) or a scikit-learn estimator on extracted features
+(:func:`fit_sklearn` -> :class:`SklearnFitted`); their ``record`` gives the
+run's entry for ``results.json``.
 
-``experiment`` re-exports them, so papers call ``experiment.fit_and_evaluate``.
+``experiment`` re-exports them, so papers write ``experiment.fit_and_evaluate``.
 """
 from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Sequence
 
 from reproductions.common import records
+from reproductions.common.errors import UserError
 
 if TYPE_CHECKING:
-    from reproductions.common.experiment import Context, Job
+    from reproductions.common.experiment import Context
+    from reproductions.common.profiles import Profile
+
+
+class Job(NamedTuple):
+    """One stored run: a row of the paper, a seed, and a variant (an
+    ablation of the row; ``""`` for the row itself)."""
+
+    row: str
+    seed: int
+    variant: str = ""
+
+    def describe(self) -> str:
+        return f"{self.row}{' (' + self.variant + ')' if self.variant else ''}, seed {self.seed}"
+
+
+def plan_jobs(profile: Profile, rows: Sequence[str], extra: Sequence[Job] = ()) -> list[Job]:
+    """The first seed of every row, then ``extra`` (ablations), then the
+    other seeds of the multi-seed rows: an interrupted command has whole
+    tables as early as possible."""
+    jobs = [Job(row, seed) for row in rows for seed in profile.seeds_for(row)[:1]]
+    jobs += list(extra)
+    jobs += [Job(row, seed) for row in rows for seed in profile.seeds_for(row)[1:]]
+    return jobs
+
+
+def only_seeds(jobs: Sequence[Job], seeds: Sequence[int] | None) -> list[Job]:
+    """The jobs of ``seeds`` (``--only-seeds``; all jobs for ``None``): a
+    filter on the plan, not a change of protocol, so the runs land in the
+    same results and checkpoints as the others."""
+    if seeds is None:
+        return list(jobs)
+    planned = sorted({job.seed for job in jobs})
+    unknown = sorted(set(seeds) - set(planned))
+    if unknown:
+        raise UserError(f"--only-seeds {','.join(map(str, seeds))}: the profile plans no "
+                        f"run of seed(s) {', '.join(map(str, unknown))} for these rows; its "
+                        f"seeds are {', '.join(map(str, planned))}.")
+    return [job for job in jobs if job.seed in seeds]
 
 
 # --- one Keras job ----------------------------------------------------------
