@@ -29,25 +29,9 @@ Labels are the **sorted class folder names** (Python string order, so
 case-sensitive: ``"Z" < "a"``), as in ``tfds.ImageFolder``; ``label`` is the
 index in that list. Every split must have the same class folders.
 
-Decoding: PNG, JPEG and BMP are decoded by ``tf.io.decode_image`` (what
-``tfds.ImageFolder`` uses), 16-bit PNG by ``tf.io.decode_png``, TIFF by
-OpenCV (TensorFlow has no TIFF decoder). Then, counted in
-:attr:`ImageFolderDataset.converted`:
-
-* ``alpha_dropped``: an alpha channel is dropped (transparency is ignored);
-* ``rgb_to_gray`` (``channels=1``): colour to grey by luminance, ITU-R BT.601
-  weights ``0.299 R + 0.587 G + 0.114 B`` (``cv2.COLOR_RGB2GRAY``, as the
-  suite's builders convert);
-* ``gray_to_rgb`` (``channels=3``): the grey channel repeated;
-* ``16bit``: 16-bit images scaled to 8 bits by the **dtype range**,
-  ``round(v * 255 / 65535)`` (``v / 257``), after any colour conversion.
-  The scale is the same for every image, so brightness stays comparable
-  between images. A 12-bit microscope image (values up to 4095) becomes
-  0..16 and keeps only about 4 bits of its grey levels; per-image min-max
-  normalisation (:func:`reproductions.common.data.minmax_normalize`, the
-  suite's HEp-2 preprocessing) restores its contrast but not the lost levels.
-  Convert such images to 8 bits yourself (e.g. per-image min-max) if the
-  fine grey levels matter.
+Decoding and conversions (grey / colour, alpha, 16-bit) are those of
+:mod:`reproductions.common.image_files`, counted in
+:attr:`ImageFolderDataset.converted`.
 
 Refusals are :class:`reproductions.common.errors.UserError` with what to do.
 All problems with files and folders (wrong extensions, undecodable or empty
@@ -60,157 +44,33 @@ are ignored.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import hashlib
-import re
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
-import cv2
 import numpy as np
-import tensorflow as tf
-import tensorflow_datasets as tfds
 
 from reproductions.common.errors import UserError
+from reproductions.common.image_files import (CONVERSIONS, IMAGE_EXTENSIONS, BadImage,
+                                              decode_and_convert, read_image)
+from reproductions.common.image_folder_dataset import (DecodedSplit, ImageFolderDataset,
+                                                       ImageFolderInfo, SplitInfo)
 from tfds_builders.splits import stratified_assignment
 
 __all__ = ["open_image_folder", "ImageFolderDataset", "ImageFolderInfo", "SplitInfo",
-           "IMAGE_EXTENSIONS", "DEFAULT_SPLIT_FRACTIONS"]
+           "IMAGE_EXTENSIONS", "DEFAULT_SPLIT_FRACTIONS", "read_image"]
 
-IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff")
 DEFAULT_SPLIT_FRACTIONS = (("train", 0.64), ("validation", 0.16), ("test", 0.20))
 SPLIT_FOLDERS = {"train": "train", "validation": "validation", "val": "validation",
                  "test": "test"}
 SPLIT_ORDER = ("train", "validation", "test")
 IGNORED_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini"})
 MAX_LISTED = 20  # problems named in one error; the rest are counted
-CONVERSIONS = ("alpha_dropped", "rgb_to_gray", "gray_to_rgb", "16bit")
 
 _LAYOUT_HELP = ("An image folder is ROOT/<class>/<image> (the splits are made for you) "
                 "or ROOT/<split>/<class>/<image> with split folders train, validation "
                 "(or val) and test; images are " + ", ".join(IMAGE_EXTENSIONS)
                 + " files (any letter case).")
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-
-
-@dataclasses.dataclass(frozen=True)
-class SplitInfo:
-    name: str
-    num_examples: int
-
-
-@dataclasses.dataclass(frozen=True)
-class ImageFolderInfo:
-    """The subset of ``tfds.core.DatasetInfo`` the suite's pipeline reads."""
-
-    name: str
-    version: str
-    splits: Mapping[str, SplitInfo]
-    features: tfds.features.FeaturesDict
-    description: str
-
-
-@dataclasses.dataclass
-class _Split:
-    images: list[np.ndarray]  # uint8 (H, W, C), varying H, W
-    labels: np.ndarray        # int64
-    ids: list[str]            # paths relative to ROOT, with "/"
-
-
-class ImageFolderDataset:
-    """A decoded image folder that reads like a prepared TFDS builder.
-
-    Attributes:
-      root: the folder (resolved).
-      layout: ``"classes"`` (``ROOT/<class>/<image>``) or ``"splits"``
-        (``ROOT/<split>/<class>/<image>``).
-      class_names: sorted class folder names; ``label`` indexes them.
-      channels: channels of every image (1 or 3).
-      seed: seed of the splits made here.
-      generated_splits: names of the splits made here rather than read from
-        folders (all of them in the class layout, ``("validation",)`` when it
-        was cut out of ``train``).
-      counts: split -> {class name: number of images}.
-      converted: conversion -> number of images (only those that happened):
-        ``alpha_dropped``, ``rgb_to_gray``, ``gray_to_rgb``, ``16bit``.
-      info: ``name`` ("image_folder"), ``version`` (short hash of the file
-        list and sizes), ``splits``, ``features``.
-    """
-
-    def __init__(self, root: Path, layout: str, class_names: Sequence[str], channels: int,
-                 seed: int, splits: Mapping[str, _Split], generated_splits: Sequence[str],
-                 converted: Mapping[str, int], version: str):
-        self.root = root
-        self.version = version
-        self.layout = layout
-        self.class_names = tuple(class_names)
-        self.channels = channels
-        self.seed = seed
-        self.generated_splits = tuple(generated_splits)
-        self.converted = dict(converted)
-        self._splits = dict(splits)
-        self.counts = {
-            name: dict(zip(self.class_names, np.bincount(
-                s.labels, minlength=len(self.class_names)).tolist()))
-            for name, s in self._splits.items()}
-        features = tfds.features.FeaturesDict({
-            "image": tfds.features.Image(shape=(None, None, channels), dtype=np.uint8),
-            "label": tfds.features.ClassLabel(names=list(self.class_names)),
-            "id": tfds.features.Text(),
-        })
-        self.info = ImageFolderInfo(
-            name="image_folder", version=version,
-            splits={name: SplitInfo(name, len(s.ids)) for name, s in self._splits.items()},
-            features=features, description=self.describe())
-
-    def describe(self) -> str:
-        """One line for logs."""
-        sizes = ", ".join(f"{name} {len(s.ids)}" for name, s in self._splits.items())
-        made = ""
-        if self.generated_splits:
-            made = f"; {', '.join(self.generated_splits)} split here (seed {self.seed})"
-        converted = ", ".join(f"{k} {v}" for k, v in self.converted.items()) or "none"
-        return (f"image folder {self.root} ({self.layout} layout{made}): "
-                f"{len(self.class_names)} classes, {sizes} images, {self.channels} "
-                f"channel(s), converted: {converted}, version {self.version}")
-
-    def download_and_prepare(self, **unused) -> None:
-        """Nothing to do (decoded at open time); here so that the object can
-        stand wherever a TFDS builder is prepared."""
-
-    def as_dataset(self, split: str, shuffle_files: bool = False,
-                   as_supervised: bool = False, **unused) -> tf.data.Dataset:
-        """The examples of ``split`` in a fixed order (sorted by ``id``).
-
-        Yields ``{"image": uint8 (H, W, channels), "label": int64, "id":
-        string}``, or ``(image, label)`` with ``as_supervised``.
-        ``shuffle_files`` changes nothing: like a one-shard TFDS dataset, the
-        order is always the same (shuffle in the training pipeline).
-        """
-        del shuffle_files, unused
-        if split not in self._splits:
-            raise UserError(f"The image folder {self.root} has no split {split!r}; it has "
-                            f"{', '.join(self._splits)}.")
-        s = self._splits[split]
-        shapes = np.array([im.shape[:2] for im in s.images], np.int64)
-        sizes = shapes.prod(axis=1) * self.channels
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        flat = tf.constant(np.concatenate([im.ravel() for im in s.images]))
-        channels = self.channels
-
-        def unpack(offset, shape, label, ident):
-            pixels = flat[offset:offset + shape[0] * shape[1] * channels]
-            image = tf.reshape(pixels, [shape[0], shape[1], channels])
-            if as_supervised:
-                return image, label
-            return {"image": image, "label": label, "id": ident}
-
-        ds = tf.data.Dataset.from_tensor_slices((offsets, shapes, s.labels, s.ids))
-        return ds.map(unpack)  # sequential: ordered
-
-    def __repr__(self) -> str:
-        return f"<ImageFolderDataset {self.describe()}>"
 
 
 # --- listing -----------------------------------------------------------------
@@ -295,71 +155,6 @@ def _is_split_layout(top: list[Path]) -> bool:
         q.is_dir() for p in top for q in _entries(p))
 
 
-# --- decoding ----------------------------------------------------------------
-class _BadImage(Exception):
-    pass
-
-
-def _decode_tiff(data: bytes) -> np.ndarray:
-    level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # libtiff chatter
-    try:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        image = None
-    finally:
-        cv2.utils.logging.setLogLevel(level)
-    if image is None or image.size == 0:
-        raise _BadImage("cannot be decoded (corrupt, truncated or not a TIFF image)")
-    if image.ndim == 2:
-        return image[..., None]
-    if image.shape[-1] in (3, 4):  # OpenCV's BGR(A) -> RGB(A)
-        image = np.concatenate([image[..., 2::-1], image[..., 3:]], axis=-1)
-    return image
-
-
-def _decode(data: bytes) -> np.ndarray:
-    """``(H, W, C)`` pixels in the file's own depth (uint8 or uint16), RGB(A)."""
-    if not data:
-        raise _BadImage("an empty file (0 bytes)")
-    if data[:4] in _TIFF_MAGICS:
-        image = _decode_tiff(data)
-    else:
-        try:
-            if data[:8] == _PNG_MAGIC and len(data) > 24 and data[24] == 16:
-                image = tf.io.decode_png(data, channels=0, dtype=tf.uint16).numpy()
-            else:
-                image = tf.io.decode_image(data, channels=0, dtype=tf.uint8,
-                                           expand_animations=False).numpy()
-        except (tf.errors.OpError, ValueError) as exc:
-            detail = re.sub(r"\{\{[^}]*\}\}\s*|\s*\[Op:\w+\]", "", str(exc)).strip().splitlines()
-            raise _BadImage("cannot be decoded (corrupt, truncated or not an image"
-                            + (f": {detail[0]}" if detail else "") + ")") from None
-    if image.dtype not in (np.uint8, np.uint16):
-        raise _BadImage(f"pixel type {image.dtype} is not supported; save it as an 8- "
-                        "or 16-bit image")
-    if image.ndim != 3 or image.shape[-1] not in (1, 2, 3, 4) or 0 in image.shape:
-        raise _BadImage(f"unsupported image shape {image.shape}")
-    return image
-
-
-def _convert(image: np.ndarray, channels: int, converted: collections.Counter) -> np.ndarray:
-    """To uint8 with ``channels`` channels (see the module docstring)."""
-    if image.shape[-1] in (2, 4):
-        image = image[..., :-1]
-        converted["alpha_dropped"] += 1
-    if image.shape[-1] == 3 and channels == 1:
-        image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)[..., None]
-        converted["rgb_to_gray"] += 1
-    elif image.shape[-1] == 1 and channels == 3:
-        image = np.repeat(image, 3, axis=-1)
-        converted["gray_to_rgb"] += 1
-    if image.dtype == np.uint16:
-        image = np.rint(image / 257.0).astype(np.uint8)  # 65535 -> 255
-        converted["16bit"] += 1
-    return np.ascontiguousarray(image)
-
-
 def _read(path: Path, channels: int, converted: collections.Counter,
           problems: _Problems) -> tuple[np.ndarray | None, int]:
     """``(uint8 pixels or None if the file is a problem, size in bytes)``."""
@@ -369,31 +164,13 @@ def _read(path: Path, channels: int, converted: collections.Counter,
         problems.add(path, f"cannot be read ({exc.strerror or exc})")
         return None, 0
     try:
-        return _convert(_decode(data), channels, converted), len(data)
-    except _BadImage as exc:
+        return decode_and_convert(data, channels, converted), len(data)
+    except BadImage as exc:
         problems.add(path, str(exc))
         return None, len(data)
 
 
 # --- splits ------------------------------------------------------------------
-def read_image(path, channels: int = 1,
-               converted: collections.Counter | None = None) -> np.ndarray:
-    """One image file as uint8 ``(H, W, channels)``, decoded and converted
-    exactly as :func:`open_image_folder` does (one file of a pool to be
-    labelled, say); ``ValueError`` with the reason when it cannot be read.
-    ``converted``, when given, counts the conversions made (``rgb_to_gray``,
-    ``gray_to_rgb``, ``alpha_dropped``, ``16bit``)."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValueError(f"cannot be read ({exc.strerror or exc})") from None
-    try:
-        return _convert(_decode(data), channels,
-                        collections.Counter() if converted is None else converted)
-    except _BadImage as exc:
-        raise ValueError(str(exc)) from None
-
-
 def _check_fractions(split_fractions) -> tuple[tuple[str, float], ...]:
     try:
         fractions = tuple((str(name), float(f)) for name, f in split_fractions)
@@ -533,7 +310,7 @@ def open_image_folder(root, *, channels: int = 1,
     splits = {}
     for name, groups in by_split.items():
         labelled = sorted((i, label) for label, c in enumerate(class_names) for i in groups[c])
-        splits[name] = _Split([decoded[i] for i, _ in labelled],
+        splits[name] = DecodedSplit([decoded[i] for i, _ in labelled],
                               np.array([label for _, label in labelled], np.int64),
                               [i for i, _ in labelled])
     version = hashlib.sha256("\n".join(sorted(listing)).encode()).hexdigest()[:12]
