@@ -128,6 +128,12 @@ def test_input_tensors_equal_the_training_pipeline(ln_model, tmp_path, monkeypat
     err = capsys.readouterr().err
     assert "length normalisation, as in training" in err and "16 cells by folder" in err
 
+    # the builder's crop again changes nothing: files written from the
+    # builder's examples (presets' evaluation) get the same tensors
+    for path in sorted(folder.rglob("*.bmp")):
+        once = inference_prep.chromosome_crop(predict.read(path, 1)[0])
+        np.testing.assert_array_equal(inference_prep.chromosome_crop(once), once)
+
     # and it is not what the model's own pad-to-square gives
     image = cv2.imread(str(folder / "1" / "1 1a.bmp"), cv2.IMREAD_GRAYSCALE)[..., None]
     own = L.CropPadDownsample(24)(image[None]).numpy()[0]
