@@ -1,14 +1,16 @@
-"""Every builder of every paper, in the style of timm's ``tests/test_models.py``.
+"""Every registered builder of every paper, in the style of timm's ``tests/test_models.py``.
 
-Parametrized over ``reproductions.common.builders.all_builders()``: a new
-paper's ``models.py`` (``BUILDERS``, ``SMALL_CONFIGS``, ``FEATURE_LAYERS``)
-is covered as soon as it is listed in ``PAPERS``, and fails here until its
-small configurations and parameter counts are pinned. Each model is built at
-its small configuration once per module (``classifier``) and shared; per
-builder the file builds three more models (``weights=`` from a
-``.weights.h5`` file, ``include_top=False`` without and with pooling) and
-loads two ``.keras`` files.
+Parametrized over ``reproductions.common.registry.model_entries()``: a new
+paper's builders (registered in its ``models.py`` with
+``registry.register_model``, each with its small configuration and pinned
+parameter counts) are covered as soon as the paper exists; nothing here
+names a paper. Each model is built at its small configuration once per
+module (``classifier``) and shared; per builder the file builds three more
+models (``weights=`` from a ``.weights.h5`` file, ``include_top=False``
+without and with pooling) and loads two ``.keras`` files.
 
+The paper-size counts (``paper_count``) are checked by each paper's own
+tests against closed forms (some of those models take gigabytes to build).
 What the papers' own test files check (paper-size layouts, the heads' and
 blocks' arithmetic, the training protocol) is not repeated here.
 """
@@ -17,79 +19,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from reproductions.common import builders
-from reproductions.common.paper import PAPERS
-from tests.dri.test_models import expected_parameters as dri_params
-from tests.active_transfer.test_models import SMALL_COUNTS as AT_SMALL_COUNTS
-from tests.dcae.test_models import PAPER_COUNTS as DCAE_PAPER_COUNTS
-from tests.dcae.test_models import SMALL_COUNTS as DCAE_SMALL_COUNTS
-from tests.drsn_dc.test_models import expected_parameters as drsn_dc_params
-from tests.drsn_dc.test_paper_profile import PAPER_COUNTS as DRSN_DC_PAPER_COUNTS
-from tests.super_xception.test_models import deep_cnn_params, super_alexnet_params
+from reproductions.common import builders, registry
 
 BATCH = 2
-CASES = [pytest.param(paper, name, builder, kwargs, id=f"{paper}.{name}")
-         for paper, name, builder, kwargs in builders.all_builders() if kwargs is not None]
-
-#: Parameters at SMALL_CONFIGS: (include_top=True, include_top=False).
-SMALL_COUNTS = {
-    ("super_xception", "deep_cnn"): (1_184_147, 394_640),
-    ("super_xception", "resnet50"): (23_587_587, 23_581_440),
-    ("super_xception", "super_alexnet"): (21_627_524, 3_781_249),
-    ("super_xception", "super_resnet"): (23_644_868, 23_638_721),
-    ("super_xception", "xception"): (20_867_051, 20_860_904),
-    ("super_xception", "super_xception"): (20_924_332, 20_918_185),
-    ("dri", "shallow_inception"): (2_819_169, 2_048_152),
-    ("dri", "sri"): (3_363_721, 2_575_552),
-    ("dri", "inception"): (5_531_261, 4_716_148),
-    ("dri", "dri"): (6_733_185, 5_899_220),
-    ("drsn_dc", "alexnet"): (21_570_243, 3_723_968),
-    ("drsn_dc", "googlenet"): (5_992_195, 5_989_120),
-    ("drsn_dc", "vgg19"): (38_918_083, 20_023_232),
-    ("drsn_dc", "resnet50"): (23_587_587, 23_581_440),
-    ("drsn_dc", "drsn_dc"): (64_201_667, 64_195_232),
-    ("drsn_dc", "drsn"): (63_902_211, 63_896_064),
-    ("drsn_dc", "drsn_dilated"): (64_201_379, 64_195_232),
-    **{("dcae", name): counts for name, counts in DCAE_SMALL_COUNTS.items()},
-    ("active_transfer", "parallel_wavelet_resnet"): AT_SMALL_COUNTS,
-}
-#: Parameters with the default arguments (the paper's sizes: 50 -> 227 px and
-#: 24 classes; 76 px and 6 classes): the models of the committed results.
-PAPER_COUNTS = {
-    ("super_xception", "deep_cnn"): 5_127_080,
-    ("super_xception", "resnet50"): 23_630_616,
-    ("super_xception", "super_alexnet"): 87_773_849,
-    ("super_xception", "super_resnet"): 23_687_897,
-    ("super_xception", "xception"): 20_910_080,
-    ("super_xception", "super_xception"): 20_967_361,
-    ("dri", "shallow_inception"): 5_973_546,
-    ("dri", "sri"): 6_518_482,
-    ("dri", "inception"): 8_686_214,
-    ("dri", "dri"): 9_888_522,
-    **{("drsn_dc", name): count for name, count in DRSN_DC_PAPER_COUNTS.items()},
-    ("dcae", "dcae"): 413_640_959,
-    ("dcae", "gao_cnn"): 50_597,
-    ("active_transfer", "parallel_wavelet_resnet"): 612_101,  # 112 px, 5 classes (SNPHEp-2)
-}
-
-
-def paper_count_without_building(paper, name):
-    """The closed forms of the papers' test files; Xception and ResNet-50
-    trunks are fully convolutional, so only their 2048 -> 24 head differs
-    from the small trunk's pinned count."""
-    if paper == "dri":
-        return dri_params(name)
-    if paper == "drsn_dc":
-        return drsn_dc_params(name, 224, 9)
-    if paper == "dcae":
-        return DCAE_PAPER_COUNTS[name]  # Table I's closed forms
-    if paper == "active_transfer":
-        from reproductions.active_transfer.models import parameter_count
-        return parameter_count(5)
-    closed_forms = {"deep_cnn": deep_cnn_params, "super_alexnet": super_alexnet_params}
-    if name in closed_forms:
-        return closed_forms[name](227)
-    return SMALL_COUNTS[paper, name][1] + 2048 * 24 + 24
+ENTRIES = registry.model_entries()
+CASES = [pytest.param(e.paper, e.name, e.builder, dict(e.small), id=e.key) for e in ENTRIES]
+#: Parameters at the small configurations: (include_top=True, include_top=False).
+SMALL_COUNTS = {(e.paper, e.name): e.counts for e in ENTRIES}
 
 
 def images(kwargs, seed=0):
@@ -138,18 +74,29 @@ def saved(classifier, tmp_path_factory):
     return get
 
 
-def test_every_builder_has_a_small_config_and_pinned_counts():
-    for paper in PAPERS:
-        module = builders.paper_models(paper)
-        assert set(module.SMALL_CONFIGS) == set(module.BUILDERS), paper
+def test_every_paper_registers_its_builders_with_pinned_counts():
+    papers = registry.list_papers()
+    assert {e.paper for e in ENTRIES} == set(papers)  # every paper has models
+    for paper in papers:
+        module = registry.paper_models(paper)
+        assert module.BUILDERS == registry.builders(paper), paper
         assert module.FEATURE_LAYERS, paper
-    registered = {(paper, name) for paper, name, _, _ in builders.all_builders()}
-    assert set(SMALL_COUNTS) == registered
+    assert len({e.key for e in ENTRIES}) == len(ENTRIES)
+    for e in ENTRIES:
+        assert {"input_shape", "classes"} <= set(e.small), e.key
+        top, no_top = e.counts
+        assert 0 < no_top <= top and e.paper_count > 0, e.key
 
 
-@pytest.mark.parametrize("key", PAPER_COUNTS, ids="{0[0]}.{0[1]}".format)
-def test_paper_size_parameter_counts(key):
-    assert paper_count_without_building(*key) == PAPER_COUNTS[key]
+def test_registry_lookups():
+    key = ENTRIES[0].key
+    assert registry.model_entry(key) is ENTRIES[0]
+    assert registry.list_models(key) == [key]
+    assert registry.list_models("*", paper=ENTRIES[-1].paper)[-1] == ENTRIES[-1].key
+    with pytest.raises(KeyError, match="no paper 'nonexistent'"):
+        registry.model_entry("nonexistent.model")
+    with pytest.raises(KeyError, match="has no model 'nonexistent'"):
+        registry.model_entry(f"{ENTRIES[0].paper}.nonexistent")
 
 
 @pytest.mark.parametrize("paper,name,builder,kwargs", CASES)

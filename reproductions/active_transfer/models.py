@@ -66,7 +66,7 @@ from __future__ import annotations
 import keras
 
 import layers as repro_layers
-from reproductions.common import builders
+from reproductions.common import builders, registry
 
 BRANCHES = ("approx", "detail")   # network 1 (approximation), network 2 (sum of details)
 FILTERS = 64
@@ -103,6 +103,13 @@ def _network(x, branch, filters, bn_momentum):
     return residual_block(x, filters, f"{branch}_block2", bn_momentum)
 
 
+#: In the registry (``reproductions.common.registry``), with the parameters the
+#: tests pin: (include_top=True, False) at 32 px, 3 classes, widths 8 / 16; and
+#: with the defaults (112 px, SNPHEp-2's 5 classes: :func:`parameter_count`).
+@registry.register_model("active_transfer", "parallel_wavelet_resnet",
+                         small=dict(input_shape=(32, 32, 1), classes=3, filters=8,
+                                    fusion_filters=16),
+                         counts=(10_179, 10_128), paper_count=612_101)
 def ParallelWaveletResNet(include_top: bool = True, input_shape=(112, 112, 1),
                           classes: int = 5, pooling: str | None = None,
                           classifier_activation: str | None = "softmax",
@@ -201,8 +208,6 @@ def parameter_count(classes: int, channels: int = 1, filters: int = FILTERS,
     return 2 * network + fusion + block(fusion_filters) + fusion_filters * classes + classes
 
 
-#: The registry of ``reproductions.common.builders``.
-BUILDERS = {"parallel_wavelet_resnet": ParallelWaveletResNet}
-SMALL_CONFIGS = {"parallel_wavelet_resnet": dict(input_shape=(32, 32, 1), classes=3,
-                                                 filters=8, fusion_filters=16)}
+BUILDERS = registry.builders("active_transfer")
+SMALL_CONFIGS = registry.small_configs("active_transfer")
 FEATURE_LAYERS = (FEATURES,)

@@ -62,6 +62,7 @@ def _curve_table(metric: str, title: str, note: str = "") -> Table:
 
 PAPER = PaperSpec(
     key="active_transfer",
+    order=4,  # the suite's listings: the order the reproductions were added
     title="Active learning and cross-modal transfer learning with parallel wavelet "
           "residual networks",
     citation=("C. Vununu, S.-H. Lee, K.-R. Kwon. A Classification Method for the Cellular "

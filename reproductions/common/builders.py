@@ -4,12 +4,14 @@ extraction, and the registry the tests walk.
 
 The convention
 --------------
-Each paper listed in :data:`reproductions.common.paper.PAPERS` has a
-``reproductions/<paper>/models.py`` that exposes
+Each paper (:func:`reproductions.common.registry.list_papers`) registers its
+builders in its ``reproductions/<paper>/models.py`` with
+:func:`reproductions.common.registry.register_model` (each with a small
+configuration for the tests and its pinned parameter counts), and exposes
 
 ``BUILDERS: dict[str, Callable[..., keras.Model]]``
-    row / variant name -> builder. A builder takes (by keyword) the
-    ``keras.applications`` arguments
+    row / variant name -> builder (``registry.builders(paper)``). A builder
+    takes (by keyword) the ``keras.applications`` arguments
 
     * ``include_top=True``: the classifier; every head outputs
       ``(batch, classes)``. ``include_top=False``: the trunk's last feature map
@@ -28,8 +30,7 @@ Each paper listed in :data:`reproductions.common.paper.PAPERS` has a
     plus its own (``hr_size``, ``bn_momentum`` ...), all with defaults.
 ``SMALL_CONFIGS: dict[str, dict]``
     name -> keyword arguments that build that model at a small input size
-    with few classes (for the tests); one entry for every name in
-    ``BUILDERS``.
+    with few classes (``registry.small_configs(paper)``).
 ``FEATURE_LAYERS: tuple[str, ...]``
     where the trunk ends in this paper's models: a layer name, or
     ``"nested_model/layer"`` for a layer inside a nested model (e.g. a
@@ -40,7 +41,7 @@ Each paper listed in :data:`reproductions.common.paper.PAPERS` has a
     model there.
 
 :func:`all_builders` yields ``(paper, name, builder, small_kwargs)`` over all
-of them; ``tests/test_builders.py`` tests every builder it yields.
+of them; ``tests/test_builders.py`` tests every registered builder.
 
 Weights
 -------
@@ -55,7 +56,6 @@ model with another head) and reports which layers it loaded.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
 import re
 import tempfile
@@ -65,7 +65,7 @@ from typing import Callable, Iterator, Sequence
 
 import keras
 
-from reproductions.common import paper as paper_lib
+from reproductions.common import registry
 
 POOLINGS = (None, "avg", "max")
 WEIGHTS_ACCEPTED = ("None (random initialisation, trained from scratch), the path of an "
@@ -79,18 +79,16 @@ _SHOWN = 5  # differences quoted in an error message
 
 def paper_models(paper: str) -> ModuleType:
     """``reproductions.<paper>.models``."""
-    return importlib.import_module(f"reproductions.{paper}.models")
+    return registry.paper_models(paper)
 
 
 def all_builders(papers: Sequence[str] | None = None
-                 ) -> Iterator[tuple[str, str, Callable[..., keras.Model], dict | None]]:
-    """``(paper, name, builder, small_kwargs)`` for every builder of every
-    paper (default: :data:`reproductions.common.paper.PAPERS`);
-    ``small_kwargs`` is ``None`` where ``SMALL_CONFIGS`` lacks the name."""
-    for paper in paper_lib.PAPERS if papers is None else papers:
-        module = paper_models(paper)
-        for name, builder in module.BUILDERS.items():
-            yield paper, name, builder, module.SMALL_CONFIGS.get(name)
+                 ) -> Iterator[tuple[str, str, Callable[..., keras.Model], dict]]:
+    """``(paper, name, builder, small_kwargs)`` for every registered builder
+    of every paper (default: :func:`reproductions.common.registry.list_papers`)."""
+    for paper in registry.list_papers() if papers is None else papers:
+        for entry in registry.model_entries(paper):
+            yield paper, entry.name, entry.builder, dict(entry.small)
 
 
 # --- pieces every builder uses -------------------------------------------
@@ -372,8 +370,8 @@ def _find(model: keras.Model, path: str):
 
 def find_feature_layer(model: keras.Model, papers: Sequence[str] | None = None) -> str:
     """The first of the papers' ``FEATURE_LAYERS`` that ``model`` has
-    (default: every paper in :data:`reproductions.common.paper.PAPERS`)."""
-    for paper in paper_lib.PAPERS if papers is None else papers:
+    (default: every paper, :func:`reproductions.common.registry.list_papers`)."""
+    for paper in registry.list_papers() if papers is None else papers:
         for path in paper_models(paper).FEATURE_LAYERS:
             if _find(model, path) is not None:
                 return path

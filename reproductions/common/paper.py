@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from typing import Mapping, Sequence
+from typing import Mapping
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +107,9 @@ class PaperSpec:
     tables: tuple[Table, ...]
     trained_rows: tuple[str, ...] | None = None  # default: the first table's reproduced rows
     claims: tuple[Claim, ...] = ()
+    # position in the suite's listings (README status table, compare, the tests):
+    # lowest first, then by key; None: after every numbered paper
+    order: int | None = None
 
     def table(self, key: str) -> Table:
         for table in self.tables:
@@ -146,8 +149,14 @@ METRIC_LABELS = {"aca": "ACA / accuracy (%)", "mca": "MCA (%)",
                  "aca_auc": "area under the ACA curve (%)",
                  "mca_auc": "area under the MCA curve (%)"}
 
-# Papers whose reproduction exists; compare() and the builder tests walk this list.
-PAPERS: Sequence[str] = ("super_xception", "dri", "dcae", "active_transfer", "drsn_dc")
+def __getattr__(name: str):
+    """``PAPERS``: the keys of the papers whose reproduction exists, found
+    by :func:`reproductions.common.registry.list_papers` (a package with a
+    ``paper.py`` that defines ``PAPER``), in ``PaperSpec.order``."""
+    if name == "PAPERS":
+        from reproductions.common import registry
+        return registry.list_papers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_paper(key: str) -> PaperSpec:

@@ -71,7 +71,7 @@ from __future__ import annotations
 import keras
 
 import layers as repro_layers
-from reproductions.common import builders
+from reproductions.common import builders, registry
 
 from reproductions.dcae.paper import (  # noqa: F401 - the architecture's numbers
     CLASSES, DOWNSAMPLING, FILTERS, GAO_BLOCKS, GAO_FC, GAO_INPUT_SIZE, HIDDEN, INPUT_SIZE,
@@ -168,6 +168,13 @@ def MLP(input_dim: int = LATENT, hidden=HIDDEN, classes: int = CLASSES,
     return keras.Model(inputs, _ann(inputs, hidden, classes, classifier_activation), name=name)
 
 
+#: In the registry (``reproductions.common.registry``), with the parameters the
+#: tests pin: (include_top=True, False) at a 32 px, 1/16-width, 64-latent small
+#: size; and with the defaults (Table I at 224 px, 5 classes).
+@registry.register_model("dcae", "dcae",
+                         small=dict(input_shape=(32, 32, 1), classes=3, width=1 / 16,
+                                    latent_dim=64, hidden=(16, 8)),
+                         counts=(15_731, 14_400), paper_count=413_640_959)
 def DCAEClassifier(include_top: bool = True, input_shape=(INPUT_SIZE, INPUT_SIZE, 1),
                    classes: int = CLASSES, width: float = 1.0, latent_dim: int = LATENT,
                    hidden=HIDDEN, classifier_activation: str | None = "softmax",
@@ -193,6 +200,8 @@ def DCAEClassifier(include_top: bool = True, input_shape=(INPUT_SIZE, INPUT_SIZE
     return builders.load_weights(keras.Model(inputs, outputs, name=name), weights)
 
 
+@registry.register_model("dcae", "gao_cnn", small=dict(input_shape=(42, 42, 1), classes=3),
+                         counts=(11_895, 6_492), paper_count=50_597)
 def GaoCNN(include_top: bool = True, input_shape=(GAO_INPUT_SIZE, GAO_INPUT_SIZE, 1),
            classes: int = CLASSES, classifier_activation: str | None = "softmax",
            name: str = "gao_cnn", *, weights=None, input_tensor=None,
@@ -216,13 +225,9 @@ def GaoCNN(include_top: bool = True, input_shape=(GAO_INPUT_SIZE, GAO_INPUT_SIZE
     return builders.load_weights(keras.Model(inputs, x, name=name), weights)
 
 
-#: The registry of ``reproductions.common.builders`` (the classifiers).
-BUILDERS = {"dcae": DCAEClassifier, "gao_cnn": GaoCNN}
-SMALL_CONFIGS = {
-    "dcae": dict(input_shape=(32, 32, 1), classes=3, width=1 / 16, latent_dim=64,
-                 hidden=(16, 8)),
-    "gao_cnn": dict(input_shape=(42, 42, 1), classes=3),
-}
+#: The registered classifiers.
+BUILDERS = registry.builders("dcae")
+SMALL_CONFIGS = registry.small_configs("dcae")
 #: Where the trunks end: S6 of Gao's CNN, Conv5 (the latent features) of the DCAE.
 FEATURE_LAYERS = ("gao_pool6", "conv5")
 

@@ -34,6 +34,7 @@ TABLE2 = Table(
 
 PAPER = PaperSpec(
     key="dcae",
+    order=3,  # the suite's listings: the order the reproductions were added
     title="DCAE features + ANN for HEp-2 cell classification",
     citation=("C. Vununu, S.-H. Lee, K.-R. Kwon, E.-J. Lee. Cell Images Classification "
               "using Deep Convolutional Autoencoder (SNPHEp-2)."),

@@ -64,9 +64,9 @@ Inception 3a/3b widths Table 1's blocks 1-1 and 1-2 copy):
 ``include_top=False`` returns the trunk (stem and stages, plus the final
 BN → PReLU for pre-activation variants) without any head: its last feature
 map, or that map pooled with ``pooling="avg"|"max"``, like
-``keras.applications`` (the contract, ``weights=`` and the registry --
-``BUILDERS``, ``SMALL_CONFIGS``, ``FEATURE_LAYERS`` -- are in
-``reproductions.common.builders``). Average pooling gives what FC3 reads.
+``keras.applications`` (the contract, ``weights=`` and ``FEATURE_LAYERS`` are in
+``reproductions.common.builders``, the registry in
+``reproductions.common.registry``). Average pooling gives what FC3 reads.
 """
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ from typing import Sequence
 import keras
 
 import layers as repro_layers
-from reproductions.common import builders
+from reproductions.common import builders, registry
 
 VARIANTS = ("shallow_inception", "sri", "inception", "dri")
 #: Table 1 block names per stage, for the deep and the shallow layout.
@@ -221,8 +221,19 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
 
 
 #: The registry of ``reproductions.common.builders``: one builder per variant.
-BUILDERS = {variant: functools.partial(DRI, variant) for variant in VARIANTS}
-SMALL_CONFIGS = {variant: dict(input_shape=(40, 40, 1), classes=3) for variant in VARIANTS}
+#: The registry (``reproductions.common.registry``): every variant, with the
+#: parameters the tests pin -- (include_top=True, False) at 40 px and 3
+#: classes, and with the defaults (76 px, 6 classes; ``tests/dri`` derives them).
+COUNTS = {"shallow_inception": ((2_819_169, 2_048_152), 5_973_546),
+          "sri": ((3_363_721, 2_575_552), 6_518_482),
+          "inception": ((5_531_261, 4_716_148), 8_686_214),
+          "dri": ((6_733_185, 5_899_220), 9_888_522)}
+for _variant in VARIANTS:
+    registry.register_model("dri", _variant, functools.partial(DRI, _variant),
+                            small=dict(input_shape=(40, 40, 1), classes=3),
+                            counts=COUNTS[_variant][0], paper_count=COUNTS[_variant][1])
+BUILDERS = registry.builders("dri")
+SMALL_CONFIGS = registry.small_configs("dri")
 #: Where the trunk ends: the normalised stage-3 output of the pre-activation
 #: variants, else the last Inception module (3-2, or 3-1 in the shallow layout).
 FEATURE_LAYERS = ("stage3_out_prelu", "inception_3_2", "inception_3_1")

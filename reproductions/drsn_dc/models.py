@@ -8,18 +8,18 @@ calling style::
 ``drsn_dc``         dilated module → residual shrinkage network → fusion → FC
 ``drsn_dilated``    ablation: dilated module → residual shrinkage network → FC
 ``drsn``            ablation: residual shrinkage network → FC (DRSN-CW, ResNet-50 depth)
-``resnet50``        ``keras.applications.ResNet50``
-``vgg19``           ``keras.applications.VGG19``
-``googlenet``       Inception v1 from :class:`layers.InceptionBlock`
-``alexnet``         single-tower AlexNet (``super_xception.models.alexnet_backbone``)
+``resnet50``        ``keras.applications.ResNet50`` (``reproductions.common.zoo``)
+``vgg19``           ``keras.applications.VGG19`` (``reproductions.common.zoo``)
+``googlenet``       Inception v1 from :class:`layers.InceptionBlock` (the zoo's)
+``alexnet``         single-tower AlexNet (the zoo's, as in Super-AlexNet)
 ==================  ============================================================
 
 Every network is trained from scratch (``weights=None``) on the grayscale
 image (``input_shape[-1] == 1``), ends in one softmax over ``classes`` (the
 classes of the data, not the paper's 9) and follows the contract of
 ``reproductions.common.builders`` (``include_top``, ``weights``,
-``input_tensor``, ``pooling``; ``BUILDERS``, ``SMALL_CONFIGS``,
-``FEATURE_LAYERS``).
+``input_tensor``, ``pooling``; ``FEATURE_LAYERS``); each is entered in
+``reproductions.common.registry`` at the end of this module.
 
 DRSN-DC: our reading of the missing figures
 -------------------------------------------
@@ -78,19 +78,18 @@ option off, :func:`DRSNDC` builds exactly ``keras.applications.ResNet50``
 
 Baselines
 ---------
+The model zoo's (``reproductions.common.zoo``), with the paper's 9 classes by
+default:
+
 * **ResNet50, VGG-19**: ``keras.applications`` with ``weights=None`` (VGG-19's
   classifier has no dropout there, unlike Simonyan & Zisserman's).
-* **GoogLeNet**: Szegedy et al. (2015), Table 1's Inception widths
-  (:data:`GOOGLENET_INCEPTION`), stem conv 7×7/2 ×64 → max pool 3×3/2 → conv
-  1×1 ×64 → conv 3×3 ×192 → max pool 3×3/2, max pools 3×3/2 after 3b and 4e
-  (``pool3``, ``pool4``),
-  global average pooling → dropout 0.4 → softmax. Batch normalisation after
-  every convolution (as torchvision's GoogLeNet) instead of local response
-  normalisation, and no auxiliary classifiers (a training aid of the 2014
-  network that BN makes unnecessary; the paper does not mention them).
-* **AlexNet**: the single-tower AlexNet built for Super-AlexNet
-  (``reproductions.super_xception.models.alexnet_backbone``: no LRN, 'same'
-  padding, FC 4096 → dropout 0.5 twice) → softmax.
+* **GoogLeNet**: Szegedy et al. (2015), Table 1's Inception widths, with
+  batch normalisation after every convolution (as torchvision's GoogLeNet)
+  instead of local response normalisation, and no auxiliary classifiers (a
+  training aid of the 2014 network that BN makes unnecessary; the paper does
+  not mention them).
+* **AlexNet**: the single-tower AlexNet built for Super-AlexNet (no LRN,
+  'same' padding, FC 4096 → dropout 0.5 twice) → softmax.
 """
 from __future__ import annotations
 
@@ -100,8 +99,7 @@ import math
 import keras
 
 import layers as repro_layers
-from reproductions.common import builders
-from reproductions.super_xception.models import alexnet_backbone
+from reproductions.common import builders, registry, zoo
 
 ROWS = ("alexnet", "googlenet", "vgg19", "resnet50", "drsn_dc")
 #: The ablation, step by step: ResNet-50 and what each step adds.
@@ -123,18 +121,8 @@ RESNET50_STAGES = (("conv2", 64, 3, 1), ("conv3", 128, 4, 2), ("conv4", 256, 6, 
 #: Total stride of ResNet-50 (its output grid is ⌈side / 32⌉).
 RESNET_STRIDE = 32
 BN_EPSILON = 1.001e-5  # keras.applications' ResNet
-#: GoogLeNet's Inception modules (Szegedy et al. 2015, Table 1): #1×1,
-#: #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj.
-GOOGLENET_INCEPTION = {
-    "3a": (64, 96, 128, 16, 32, 32), "3b": (128, 128, 192, 32, 96, 64),
-    "4a": (192, 96, 208, 16, 48, 64), "4b": (160, 112, 224, 24, 64, 64),
-    "4c": (128, 128, 256, 24, 64, 64), "4d": (112, 144, 288, 32, 64, 64),
-    "4e": (256, 160, 320, 32, 128, 128),
-    "5a": (256, 160, 320, 32, 128, 128), "5b": (384, 192, 384, 48, 128, 128),
-}
-GOOGLENET_DROPOUT = 0.4
-INCEPTION_KEYS = ("filters_1x1", "filters_3x3_reduce", "filters_3x3", "filters_5x5_reduce",
-                  "filters_5x5", "filters_pool_proj")
+#: The paper's classes (nine ANA patterns): every builder's default.
+CLASSES = 9
 
 #: Column of the shapes in :func:`architecture_diagram`.
 DIAGRAM_COLUMN = 56
@@ -248,98 +236,31 @@ def DRSNDC(include_top=True, input_shape=(224, 224, 1), classes=9, pooling=None,
                                  exact=include_top)
 
 
-def _applications(constructor, default_name, doc):
-    """A ``keras.applications`` network from scratch on our input."""
-    def builder(include_top=True, input_shape=(224, 224, 1), classes=9, pooling=None,
-                classifier_activation="softmax", name=default_name, *, weights=None,
-                input_tensor=None):
-        builders.check_weights(weights)
-        builders.check_pooling(pooling)
-        inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
-        app = constructor(include_top=include_top, weights=None, input_tensor=x,
-                          input_shape=tuple(x.shape[1:]), pooling=pooling,
-                          classes=classes, classifier_activation=classifier_activation,
-                          name=name)
-        # the same layers, with our input structure: keras.applications makes its
-        # inputs a one-element list, and Keras warns when it is called on a tensor
-        model = keras.Model(inputs, app.output, name=name)
-        return builders.load_weights(model, weights, exact=include_top)
-    builder.__name__ = builder.__qualname__ = default_name
-    builder.__doc__ = doc
-    return builder
+#: The baselines of Table 2, from the model zoo.
+ResNet50 = functools.partial(zoo.ResNet50, classes=CLASSES)
+VGG19 = functools.partial(zoo.VGG19, classes=CLASSES)
+GoogLeNet = functools.partial(zoo.GoogLeNet, classes=CLASSES)
+AlexNet = functools.partial(zoo.AlexNet, classes=CLASSES)
 
 
-ResNet50 = _applications(keras.applications.ResNet50, "resnet50",
-                         "``keras.applications.ResNet50`` from scratch (Table 2's ResNet50).")
-VGG19 = _applications(keras.applications.VGG19, "vgg19",
-                      "``keras.applications.VGG19`` from scratch (Table 2's VGG-19).")
-
-
-def _conv_bn_relu(x, filters, kernel, stride, name):
-    x = keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
-                            name=name)(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
-    return keras.layers.Activation("relu", name=f"{name}_relu")(x)
-
-
-def GoogLeNet(include_top=True, input_shape=(224, 224, 1), classes=9, pooling=None,
-              classifier_activation="softmax", name="googlenet", *, weights=None,
-              input_tensor=None) -> keras.Model:
-    """Inception v1 (Szegedy et al. 2015) with batch normalisation and no
-    auxiliary classifiers (see the module docstring); ``include_top=False``
-    ends at ``inception_5b``."""
-    builders.check_weights(weights)
-    builders.check_pooling(pooling)
-    inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
-    x = _conv_bn_relu(x, 64, 7, 2, "conv1")
-    x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
-    x = _conv_bn_relu(x, 64, 1, 1, "conv2_reduce")
-    x = _conv_bn_relu(x, 192, 3, 1, "conv2")
-    x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
-    for block, widths in GOOGLENET_INCEPTION.items():
-        if block in ("4a", "5a"):
-            x = keras.layers.MaxPooling2D(3, strides=2, padding="same",
-                                          name=f"pool{int(block[0]) - 1}")(x)
-        x = repro_layers.InceptionBlock(**dict(zip(INCEPTION_KEYS, widths)), batch_norm=True,
-                                        activation="relu", name=f"inception_{block}")(x)
-    if include_top:
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = keras.layers.Dropout(GOOGLENET_DROPOUT, name="dropout")(x)
-        x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = builders.pool(x, pooling)
-    return builders.load_weights(keras.Model(inputs, x, name=name), weights,
-                                 exact=include_top)
-
-
-def AlexNet(include_top=True, input_shape=(224, 224, 1), classes=9, pooling=None,
-            classifier_activation="softmax", name="alexnet", *, weights=None,
-            input_tensor=None) -> keras.Model:
-    """The single-tower AlexNet of the Super-Xception reproduction
-    (``alexnet_backbone``) on the image itself → softmax; ``include_top=False``
-    ends at its last max pooling (``alexnet/pool5``)."""
-    builders.check_weights(weights)
-    builders.check_pooling(pooling)
-    inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
-    x = alexnet_backbone(tuple(x.shape[1:]), name="alexnet", feature_map=not include_top)(x)
-    if include_top:
-        x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = builders.pool(x, pooling)
-    return builders.load_weights(keras.Model(inputs, x, name=name), weights,
-                                 exact=include_top)
-
-
-#: The registry of ``reproductions.common.builders``: Table 2's rows and the
-#: two intermediate steps of the ablation.
-BUILDERS = {
-    "alexnet": AlexNet, "googlenet": GoogLeNet, "vgg19": VGG19, "resnet50": ResNet50,
-    "drsn_dc": DRSNDC,
-    "drsn": functools.partial(DRSNDC, dilated=False, fusion=False, name="drsn"),
-    "drsn_dilated": functools.partial(DRSNDC, fusion=False, name="drsn_dilated"),
-}
 #: Each model at the smallest input ResNet-50 and VGG-19 accept.
-SMALL_CONFIGS = {name: dict(input_shape=(32, 32, 1), classes=3) for name in BUILDERS}
+SMALL = dict(input_shape=(32, 32, 1), classes=3)
+#: The registry (``reproductions.common.registry``): Table 2's rows and the two
+#: intermediate steps of the ablation, with the parameters the tests pin --
+#: ``counts``: (include_top=True, False) at ``SMALL``; ``paper_count``: with
+#: the defaults (224 px, 9 classes; ``tests/drsn_dc`` derives them).
+_register = functools.partial(registry.register_model, "drsn_dc", small=SMALL)
+_register("alexnet", AlexNet, counts=(21_570_243, 3_723_968), paper_count=71_926_473)
+_register("googlenet", GoogLeNet, counts=(5_992_195, 5_989_120), paper_count=5_998_345)
+_register("vgg19", VGG19, counts=(38_918_083, 20_023_232), paper_count=139_605_961)
+_register("resnet50", ResNet50, counts=(23_587_587, 23_581_440), paper_count=23_599_881)
+_register("drsn_dc", DRSNDC, counts=(64_201_667, 64_195_232), paper_count=64_214_537)
+_register("drsn", functools.partial(DRSNDC, dilated=False, fusion=False, name="drsn"),
+          counts=(63_902_211, 63_896_064), paper_count=63_914_505)
+_register("drsn_dilated", functools.partial(DRSNDC, fusion=False, name="drsn_dilated"),
+          counts=(64_201_379, 64_195_232), paper_count=64_213_673)
+BUILDERS = registry.builders("drsn_dc")
+SMALL_CONFIGS = registry.small_configs("drsn_dc")
 
 
 def build(name: str, **kwargs) -> keras.Model:

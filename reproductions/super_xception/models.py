@@ -1,8 +1,8 @@
 """Model builders for every row of Table 1, in the ``keras.applications``
 style (``include_top``, ``weights``, ``input_tensor``, ``input_shape``,
-``pooling``, ``classes``, ``classifier_activation``, ``name``; the contract and
-the registry -- ``BUILDERS``, ``SMALL_CONFIGS``, ``FEATURE_LAYERS`` -- are in
-``reproductions.common.builders``).
+``pooling``, ``classes``, ``classifier_activation``, ``name``; the contract is
+in ``reproductions.common.builders``, the registry each row is entered in, with
+its pinned parameter counts, in ``reproductions.common.registry``).
 
 Every model takes what a user has: the low-resolution grayscale chromosome
 (``input_shape``, 50×50×1 in the paper). The bicubic upsampling to the
@@ -24,10 +24,12 @@ before ``predictions``, the Deep CNN and AlexNet flatten into their FC layers.
 """
 from __future__ import annotations
 
+import functools
+
 import keras
 
 import layers as repro_layers
-from reproductions.common import builders
+from reproductions.common import builders, registry, zoo
 
 ROWS = ("deep_cnn", "resnet50", "super_alexnet", "super_resnet", "xception",
         "super_xception")
@@ -68,43 +70,13 @@ def _wrap(trunk_fn, *, super_resolution, include_top, weights, input_tensor, inp
                                  exact=include_top)
 
 
-def _xception_trunk(shape, feature_map=False):
-    return keras.applications.Xception(weights=None, include_top=False, input_shape=shape,
-                                       pooling=None if feature_map else "avg",
-                                       name="xception")
-
-
-def _resnet_trunk(shape, feature_map=False):
-    return keras.applications.ResNet50(weights=None, include_top=False, input_shape=shape,
-                                       pooling=None if feature_map else "avg",
-                                       name="resnet50")
-
-
-def alexnet_backbone(shape, name="alexnet", feature_map=False):
-    """Single-tower AlexNet (Krizhevsky et al. 2012, as used by Cai et al.)
-    without the top layer: conv 11×11/4 ×96 → max 3/2 → conv 5×5 ×256 →
-    max 3/2 → conv 3×3 ×384 → conv 3×3 ×384 → conv 3×3 ×256 → max 3/2 →
-    FC 4096 → dropout 0.5 → FC 4096 → dropout 0.5 (``feature_map``: up to
-    the last max pooling).
-
-    Local response normalisation is left out (Keras has no LRN layer and it
-    is known to change little); 'same' padding keeps small inputs valid.
-    """
-    inputs = keras.Input(shape)
-    x = inputs
-    for i, (filters, kernel, stride, pool) in enumerate(
-            [(96, 11, 4, True), (256, 5, 1, True), (384, 3, 1, False),
-             (384, 3, 1, False), (256, 3, 1, True)], start=1):
-        x = keras.layers.Conv2D(filters, kernel, strides=stride, padding="same",
-                                activation="relu", name=f"conv{i}")(x)
-        if pool:
-            x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{i}")(x)
-    if not feature_map:
-        x = keras.layers.Flatten(name="flatten")(x)
-        for i in (6, 7):
-            x = keras.layers.Dense(4096, activation="relu", name=f"fc{i}")(x)
-            x = keras.layers.Dropout(0.5, name=f"drop{i}")(x)
-    return keras.Model(inputs, x, name=name)
+#: The trunks of the model zoo (``reproductions.common.zoo``), nested as
+#: ``xception``, ``resnet50`` and ``alexnet``.
+_xception_trunk = functools.partial(zoo.applications_backbone, keras.applications.Xception,
+                                    name="xception")
+_resnet_trunk = functools.partial(zoo.applications_backbone, keras.applications.ResNet50,
+                                  name="resnet50")
+alexnet_backbone = zoo.alexnet_backbone
 
 
 def _deep_cnn_trunk(shape, feature_map=False):
@@ -159,7 +131,8 @@ ResNet50 = _factory(_resnet_trunk, False, "resnet50",
 SuperResNet = _factory(_resnet_trunk, True, "super_resnet",
                        "SRResidual + `keras.applications.ResNet50`.")
 SuperAlexNet = _factory(alexnet_backbone, True, "super_alexnet",
-                        "SRResidual + single-tower AlexNet (Cai et al.).")
+                        "SRResidual + single-tower AlexNet (Cai et al.; the model zoo's "
+                        "``alexnet_backbone``).")
 Xception = _factory(_xception_trunk, False, "xception",
                     "`keras.applications.Xception` (from scratch) on the bicubic-upsampled "
                     "low-resolution input.")
@@ -167,12 +140,31 @@ SuperXception = _factory(_xception_trunk, True, "super_xception",
                          "Super-Xception (Fig. 2): bicubic upsampling → SRResidual → "
                          "`keras.applications.Xception` → softmax.")
 
-BUILDERS = {"deep_cnn": DeepCNN, "resnet50": ResNet50, "super_alexnet": SuperAlexNet,
-            "super_resnet": SuperResNet, "xception": Xception,
-            "super_xception": SuperXception}
-#: Each row at a small size for the tests (Xception needs ≥ 71 px, ResNet-50 ≥ 32).
-SMALL_CONFIGS = {row: dict(input_shape=(24, 24, 1), hr_size=71 if "xception" in row else 32,
-                           classes=3) for row in ROWS}
+
+def _small(row: str) -> dict:
+    """A row at a small size for the tests (Xception needs ≥ 71 px, ResNet-50 ≥ 32)."""
+    return dict(input_shape=(24, 24, 1), hr_size=71 if "xception" in row else 32, classes=3)
+
+
+#: The registry (``reproductions.common.registry``): every row, with the
+#: parameters the tests pin -- ``counts``: (include_top=True, False) at its
+#: small configuration; ``paper_count``: with the defaults (50 → 227 px, 24
+#: classes), the models of the committed results.
+_register = functools.partial(registry.register_model, "super_xception")
+_register("deep_cnn", DeepCNN, small=_small("deep_cnn"), counts=(1_184_147, 394_640),
+          paper_count=5_127_080)
+_register("resnet50", ResNet50, small=_small("resnet50"), counts=(23_587_587, 23_581_440),
+          paper_count=23_630_616)
+_register("super_alexnet", SuperAlexNet, small=_small("super_alexnet"),
+          counts=(21_627_524, 3_781_249), paper_count=87_773_849)
+_register("super_resnet", SuperResNet, small=_small("super_resnet"),
+          counts=(23_644_868, 23_638_721), paper_count=23_687_897)
+_register("xception", Xception, small=_small("xception"), counts=(20_867_051, 20_860_904),
+          paper_count=20_910_080)
+_register("super_xception", SuperXception, small=_small("super_xception"),
+          counts=(20_924_332, 20_918_185), paper_count=20_967_361)
+BUILDERS = registry.builders("super_xception")
+SMALL_CONFIGS = registry.small_configs("super_xception")
 
 
 def build(row: str, **kwargs) -> keras.Model:

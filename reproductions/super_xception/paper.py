@@ -4,6 +4,7 @@ from reproductions.common.paper import Claim, DatasetSpec, PaperSpec, Row, Table
 
 PAPER = PaperSpec(
     key="super_xception",
+    order=1,  # the suite's listings: the order the reproductions were added
     title="Super-Xception: low-resolution chromosome classification",
     citation=("Swati, M. Sharma, L. Vig. Automatic Classification of Low-Resolution "
               "Chromosomal Images. (TCS Research)"),

@@ -10,6 +10,7 @@ import pytest
 import pywt
 
 from reproductions.active_transfer import models
+from reproductions.common import registry
 from reproductions.active_transfer.profiles import PROFILES
 
 PAPER = PROFILES["paper"]
@@ -17,10 +18,6 @@ SIZE = PAPER.image_size  # 112
 #: count_params at the paper's size: SNPHEp-2's 5 classes, I3A's 6.
 PAPER_COUNTS = {5: 612_101, 6: 612_230}
 NAME = "parallel_wavelet_resnet"
-CASE = ("active_transfer", NAME, models.ParallelWaveletResNet, models.SMALL_CONFIGS[NAME])
-#: (include_top=True, include_top=False) at SMALL_CONFIGS (32 px, 3 classes,
-#: widths 8 / 16): what tests/test_builders.py pins.
-SMALL_COUNTS = (10_179, 10_128)
 
 
 def images(n, size=SIZE, seed=0):
@@ -56,6 +53,7 @@ def test_the_networks_get_the_dwt_bands_pywt_computes(wavelet):
 def test_paper_size_layout_and_parameter_counts(source):
     assert source.count_params() == PAPER_COUNTS[5] == models.parameter_count(5)
     assert models.parameter_count(6) == PAPER_COUNTS[6]
+    assert registry.model_entry(f"active_transfer.{NAME}").paper_count == PAPER_COUNTS[5]
     shapes = {name: tuple(source.get_layer(name).output.shape[1:]) for name in (
         "approx_conv1", "approx_pool1", "approx_block1_out", "approx_pool2",
         "detail_block2_out", "fusion_concat", "fusion_relu", "block5_out", "avg_pool")}

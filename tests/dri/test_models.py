@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import layers as L
+from reproductions.common import registry
 from reproductions.dri import models, protocol
 from reproductions.dri.profiles import PROFILES
 
@@ -89,6 +90,11 @@ def test_parameter_count_and_heads(variant, built):
     assert model.get_layer("fc2_avgpool").output.shape[1:3] == (2, 2)
     assert model.get_layer("stem_conv1").strides == (2, 2)
     assert model.get_layer("fc1_0_dropout").rate == model.get_layer("fc2_0_dropout").rate == 0.7
+
+
+@pytest.mark.parametrize("variant", models.VARIANTS)
+def test_registered_paper_counts_are_the_closed_forms(variant):
+    assert registry.model_entry(f"dri.{variant}").paper_count == expected_parameters(variant)
 
 
 def test_parameter_counts_are_ordered():

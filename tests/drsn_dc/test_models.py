@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import layers
+from reproductions.common import zoo
 from reproductions.drsn_dc import models
 from tests.super_xception.test_models import SR_PARAMS, super_alexnet_params
 
@@ -73,8 +74,8 @@ def googlenet_params(classes, include_top=True):
     n = _conv(C, 7, 64, bias=False) + 4 * 64 + _conv(64, 1, 64, bias=False) + 4 * 64
     n += _conv(64, 3, 192, bias=False) + 4 * 192
     c = 192
-    for widths in models.GOOGLENET_INCEPTION.values():
-        config = dict(zip(models.INCEPTION_KEYS, widths))
+    for widths in zoo.GOOGLENET_INCEPTION.values():
+        config = dict(zip(zoo.INCEPTION_KEYS, widths))
         n += layers.InceptionBlock.expected_param_count(c, **config, batch_norm=True)
         c = layers.InceptionBlock.output_channels(**config)
     assert c == 1024
@@ -249,7 +250,7 @@ def test_the_baselines():
     googlenet = models.GoogLeNet(input_shape=(SIDE, SIDE, C), classes=3)
     assert googlenet.get_layer("inception_5b").output.shape == (None, 1, 1, 1024)
     assert [b.name for b in googlenet.layers if isinstance(b, layers.InceptionBlock)] == [
-        f"inception_{k}" for k in models.GOOGLENET_INCEPTION]
+        f"inception_{k}" for k in zoo.GOOGLENET_INCEPTION]
     alexnet = models.AlexNet(input_shape=(SIDE, SIDE, C), classes=3)
     assert alexnet.get_layer("alexnet").get_layer("fc7").output.shape == (None, 4096)
 

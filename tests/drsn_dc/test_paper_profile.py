@@ -8,16 +8,15 @@ import keras
 import numpy as np
 import pytest
 
+from reproductions.common import registry
 from reproductions.drsn_dc import models, paper, protocol
 from reproductions.drsn_dc.profiles import PROFILES
 from tests.drsn_dc.test_models import expected_parameters
 
 PAPER = PROFILES["paper"]
 CLASSES = len(paper.TABLE1_CLASSES)
-#: count_params() at 224×224×1 and 9 classes.
-PAPER_COUNTS = {"alexnet": 71_926_473, "googlenet": 5_998_345, "vgg19": 139_605_961,
-                "resnet50": 23_599_881, "drsn_dc": 64_214_537, "drsn": 63_914_505,
-                "drsn_dilated": 64_213_673}
+#: count_params() at 224×224×1 and 9 classes, as models.py registers them.
+PAPER_COUNTS = {e.name: e.paper_count for e in registry.model_entries("drsn_dc")}
 
 
 def test_paper_profile_is_the_papers_protocol_where_it_has_one():

@@ -10,6 +10,7 @@ import math
 import keras
 import pytest
 
+from reproductions.common import registry
 from reproductions.super_xception import models
 
 C = 1  # grayscale
@@ -45,6 +46,19 @@ def super_alexnet_params(hr, classes=24):
              + (3 * 3 * 384 * 384 + 384) + (3 * 3 * 384 * 256 + 256))
     fcs = (side * side * 256 * 4096 + 4096) + (4096 * 4096 + 4096)
     return SR_PARAMS + convs + fcs + (4096 * classes + classes)
+
+
+def test_registered_paper_counts():
+    """models.py's paper-size counts (50 → 227 px, 24 classes): closed forms
+    for the Deep CNN and Super-AlexNet; the Xception and ResNet-50 trunks are
+    fully convolutional, so only their 2048 → 24 head differs from the
+    small trunk's registered count."""
+    entries = {e.name: e for e in registry.model_entries("super_xception")}
+    closed_forms = {"deep_cnn": deep_cnn_params, "super_alexnet": super_alexnet_params}
+    for name, entry in entries.items():
+        expected = (closed_forms[name](227) if name in closed_forms
+                    else entry.counts[1] + 2048 * 24 + 24)
+        assert entry.paper_count == expected, name
 
 
 def test_sr_formula():
