@@ -36,6 +36,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from reproductions.common import tf_runtime
+
 DEFAULT_LR = {"finetune": 1e-4, "scratch": 1e-3}
 HEAD_NAME = "finetune_head"
 
@@ -217,6 +219,7 @@ def finetune(preset, image_folder, *, out=None, name: str | None = None,
 
 
 def main(argv=None) -> int:
+    tf_runtime.command_environment()  # oneDNN on, before TensorFlow loads
     parser = argparse.ArgumentParser(prog="python -m reproductions.finetune",
                                      description="Fine-tune a preset on a labelled image "
                                                  "folder (or train its architecture from "

@@ -65,6 +65,8 @@ import re
 import sys
 from pathlib import Path
 
+from reproductions.common import tf_runtime
+
 _TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _CONVERSIONS = {"rgb_to_gray": "colour->grey", "gray_to_rgb": "grey->colour",
                 "alpha_dropped": "alpha dropped", "16bit": "16-bit->8-bit"}
@@ -82,7 +84,6 @@ UNKNOWN_LN_NOTE = ("note: the model does not say whether it was trained with len
 def load_model(path):
     """The inference model at ``path`` (no ``custom_objects``: ``layers``
     registers the custom layers); ``ValueError`` when it is not one."""
-    from reproductions.common import tf_runtime
     tf_runtime.import_tensorflow()
     import keras
 
@@ -330,6 +331,7 @@ def _group_by(value: str):
 
 
 def main(argv=None) -> int:
+    tf_runtime.command_environment()  # oneDNN on, before TensorFlow loads
     parser = argparse.ArgumentParser(
         prog="python -m reproductions.predict",
         description="Classify image files with a saved reproduction model "

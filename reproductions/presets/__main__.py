@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from reproductions import presets
+from reproductions.common import tf_runtime
 
 
 def _split_predict_args(argv):
@@ -203,6 +204,7 @@ def cmd_evaluate(args, predict_args) -> int:
 
 
 def main(argv=None) -> int:
+    tf_runtime.command_environment()  # oneDNN on, before TensorFlow loads
     argv, predict_args = _split_predict_args(argv)
     parser = argparse.ArgumentParser(prog="python -m reproductions.presets",
                                      description=__doc__.split("\n\n")[0])

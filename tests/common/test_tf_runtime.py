@@ -102,6 +102,33 @@ def test_an_entry_point_sets_the_commands_environment_when_it_starts():
     assert _stdout_without_the_commands_variables(code).split() == ["None", "1", "2"]
 
 
+#: The commands that load TensorFlow (``python -m <module>``).
+COMMANDS = ("reproductions.super_xception.__main__", "reproductions.dri.__main__",
+            "reproductions.dcae.__main__", "reproductions.drsn_dc.__main__",
+            "reproductions.active_transfer.__main__", "reproductions.active_transfer.labelling",
+            "reproductions.dri.learning_curve", "reproductions.predict",
+            "reproductions.finetune", "reproductions.presets.__main__")
+
+
+def test_every_command_sets_the_commands_environment_first():
+    """Even ``--help`` runs in it: a command sets it before anything it does
+    can load TensorFlow (importing the package no longer does)."""
+    code = ("import contextlib, importlib, io, json, os; seen = {}\n"
+            f"for name in {COMMANDS!r}:\n"
+            f"    os.environ.pop('{tf_runtime.ONEDNN}', None)\n"
+            "    main = importlib.import_module(name).main\n"
+            "    with contextlib.redirect_stdout(io.StringIO()), "
+            "contextlib.redirect_stderr(io.StringIO()):\n"
+            "        try:\n"
+            "            main(['--help'])\n"
+            "        except SystemExit:\n"
+            "            pass\n"
+            f"    seen[name] = os.environ.get('{tf_runtime.ONEDNN}')\n"
+            "print(json.dumps(seen))")
+    seen = json.loads(_stdout_without_the_commands_variables(code).splitlines()[-1])
+    assert seen == dict.fromkeys(COMMANDS, "1")
+
+
 #: Third-party modules that change the environment when imported (TensorFlow:
 #: TF2_BEHAVIOR, KMP_*, TPU_ML_PLATFORM...; OpenCV: LD_LIBRARY_PATH), imported
 #: before the snapshot so that only the suite's own packages are measured.
