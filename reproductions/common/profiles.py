@@ -33,8 +33,10 @@ class Settings:
 
     :meth:`to_json` is what results files store under the profile's
     ``"extra"`` key (the name the settings had as a dictionary): every
-    field in declaration order, tuples as lists, except the :func:`optional`
-    ones that hold their default.
+    field in declaration order (JSON writes tuples as lists), except the
+    :func:`optional` ones that hold their default. A knob added later is
+    declared :func:`optional` at the value that reproduces the protocol
+    before it, so that the profiles' work tags and stored results stay valid.
     """
 
     def to_json(self) -> dict:
