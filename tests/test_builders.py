@@ -4,16 +4,29 @@ Parametrized over ``reproductions.common.registry.model_entries()``: a new
 paper's builders (registered in its ``models.py`` with
 ``registry.register_model``, each with its small configuration and pinned
 parameter counts) are covered as soon as the paper exists; nothing here
-names a paper. Each model is built at its small configuration once per
-module (``classifier``) and shared; per builder the file builds three more
-models (``weights=`` from a ``.weights.h5`` file, ``include_top=False``
-without and with pooling) and loads two ``.keras`` files.
+names a paper.
+
+One shared harness (keras-hub style): the module-scoped ``case`` fixture
+builds a model at its small configuration once and saves it once
+(``.keras``, ``.weights.h5``, its backbone's ``.weights.h5``), and pytest runs
+every test of one model before it builds the next, so one model's files and
+weights are held at a time. The files go to a memory-backed folder
+(``/dev/shm``) where there is one: saving and re-reading them is most of the
+cost. Per model the tests build three more models (``weights=`` from a
+``.weights.h5`` file, ``include_top=False`` without and with pooling) and load
+two ``.keras`` files.
 
 The paper-size counts (``paper_count``) are checked by each paper's own
 tests against closed forms (some of those models take gigabytes to build).
 What the papers' own test files check (paper-size layouts, the heads' and
 blocks' arithmetic, the training protocol) is not repeated here.
 """
+import dataclasses
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -23,9 +36,8 @@ from reproductions.common import builders, registry
 
 BATCH = 2
 ENTRIES = registry.model_entries()
-CASES = [pytest.param(e.paper, e.name, e.builder, dict(e.small), id=e.key) for e in ENTRIES]
-#: Parameters at the small configurations: (include_top=True, include_top=False).
-SMALL_COUNTS = {(e.paper, e.name): e.counts for e in ENTRIES}
+#: A memory-backed folder for the saved models, where the machine has one.
+RAM_FOLDER = Path("/dev/shm")
 
 
 def images(kwargs, seed=0):
@@ -43,35 +55,55 @@ def assert_same(got, expected):
 
 
 @pytest.fixture(scope="module")
-def classifier():
-    """The model of a case at its small configuration, built once."""
-    cache = {}
+def scratch(tmp_path_factory):
+    """The folder of the saved models: in ``/dev/shm`` where it is writable
+    (and the temporary folder of ``builders``' own checks with it), else
+    pytest's."""
+    if not (RAM_FOLDER.is_dir() and os.access(RAM_FOLDER, os.W_OK)):
+        yield tmp_path_factory.mktemp("builders")
+        return
+    with tempfile.TemporaryDirectory(dir=RAM_FOLDER, prefix="test_builders-") as folder:
+        previous, tempfile.tempdir = tempfile.tempdir, folder
+        try:
+            yield Path(folder)
+        finally:
+            tempfile.tempdir = previous
 
-    def get(paper, name, builder, kwargs):
-        if (paper, name) not in cache:
-            keras.utils.set_random_seed(0)
-            cache[paper, name] = builder(**kwargs)
-        return cache[paper, name]
-    return get
+
+@dataclasses.dataclass
+class Case:
+    """A registered model built at its small configuration, and its files:
+    ``{"keras": path, "h5": path, "backbone_h5": path}``."""
+
+    entry: registry.ModelEntry
+    model: keras.Model
+    files: dict
+
+    @property
+    def builder(self):
+        return self.entry.builder
+
+    @property
+    def kwargs(self) -> dict:
+        return dict(self.entry.small)
 
 
-@pytest.fixture(scope="module")
-def saved(classifier, tmp_path_factory):
-    """``{"keras": path, "h5": path, "backbone_h5": path}`` of a case's classifier."""
-    root, cache = tmp_path_factory.mktemp("builders"), {}
-
-    def get(paper, name, builder, kwargs):
-        if (paper, name) not in cache:
-            model = classifier(paper, name, builder, kwargs)
-            files = {"keras": root / f"{paper}.{name}.keras",
-                     "h5": root / f"{paper}.{name}.weights.h5",
-                     "backbone_h5": root / f"{paper}.{name}.backbone.weights.h5"}
-            model.save(files["keras"])
-            model.save_weights(files["h5"])
-            builders.backbone(model).save_weights(files["backbone_h5"])
-            cache[paper, name] = files
-        return cache[paper, name]
-    return get
+@pytest.fixture(scope="module", params=ENTRIES, ids=lambda e: e.key)
+def case(request, scratch):
+    """Each model built and saved once; its files removed after its tests."""
+    entry = request.param
+    keras.utils.set_random_seed(0)
+    model = entry.builder(**entry.small)
+    folder = scratch / entry.key
+    folder.mkdir()
+    files = {"keras": folder / "model.keras", "h5": folder / "model.weights.h5",
+             "backbone_h5": folder / "backbone.weights.h5"}
+    model.save(files["keras"])
+    model.save_weights(files["h5"])
+    builders.backbone(model).save_weights(files["backbone_h5"])
+    yield Case(entry, model, files)
+    shutil.rmtree(folder)
+    keras.backend.clear_session()
 
 
 def test_every_paper_registers_its_builders_with_pinned_counts():
@@ -99,19 +131,17 @@ def test_registry_lookups():
         registry.model_entry(f"{ENTRIES[0].paper}.nonexistent")
 
 
-@pytest.mark.parametrize("paper,name,builder,kwargs", CASES)
-def test_forward_and_parameter_count(paper, name, builder, kwargs, classifier):
-    model = classifier(paper, name, builder, kwargs)
-    assert model.count_params() == SMALL_COUNTS[paper, name][0]
+def test_forward_and_parameter_count(case):
+    model, kwargs = case.model, case.kwargs
+    assert model.count_params() == case.entry.counts[0]
     heads = outputs(model, images(kwargs))
     assert [h.shape for h in heads] == [(BATCH, kwargs["classes"])] * len(model.outputs)
     for head in heads:
         np.testing.assert_allclose(head.sum(axis=1), 1.0, atol=1e-5)  # softmax
 
 
-@pytest.mark.parametrize("paper,name,builder,kwargs", CASES)
-def test_backward_reaches_every_weight(paper, name, builder, kwargs, classifier):
-    model = classifier(paper, name, builder, kwargs)
+def test_backward_reaches_every_weight(case):
+    model, kwargs = case.model, case.kwargs
     statistics = [w.numpy() for w in model.non_trainable_weights]  # restored below
     labels = np.arange(BATCH) % kwargs["classes"]
     with tf.GradientTape() as tape:
@@ -126,33 +156,29 @@ def test_backward_reaches_every_weight(paper, name, builder, kwargs, classifier)
     assert not no_gradient, f"weights without gradient: {no_gradient}"
 
 
-@pytest.mark.parametrize("paper,name,builder,kwargs", CASES)
-def test_keras_file_round_trip(paper, name, builder, kwargs, classifier, saved):
-    model = classifier(paper, name, builder, kwargs)
-    loaded = keras.saving.load_model(saved(paper, name, builder, kwargs)["keras"])
-    assert loaded.count_params() == model.count_params()
-    assert_same((loaded, images(kwargs)), (model, images(kwargs)))
+def test_keras_file_round_trip(case):
+    x = images(case.kwargs)
+    loaded = keras.saving.load_model(case.files["keras"])
+    assert loaded.count_params() == case.model.count_params()
+    assert_same((loaded, x), (case.model, x))
 
 
-@pytest.mark.parametrize("paper,name,builder,kwargs", CASES)
-def test_weights_file_round_trip(paper, name, builder, kwargs, classifier, saved):
-    model = classifier(paper, name, builder, kwargs)
-    rebuilt = builder(**kwargs, weights=saved(paper, name, builder, kwargs)["h5"])
-    assert_same((rebuilt, images(kwargs)), (model, images(kwargs)))
+def test_weights_file_round_trip(case):
+    x = images(case.kwargs)
+    rebuilt = case.builder(**case.kwargs, weights=case.files["h5"])
+    assert_same((rebuilt, x), (case.model, x))
 
 
-@pytest.mark.parametrize("paper,name,builder,kwargs", CASES)
-def test_feature_map_is_the_classifiers_backbone(paper, name, builder, kwargs, classifier,
-                                                 saved):
+def test_feature_map_is_the_classifiers_backbone(case):
     """include_top=False (4-D; built here on an ``input_tensor``) loads the
     .weights.h5 of the classifier's backbone() exactly and then computes
     what backbone() does; the classifier's own .weights.h5 does not fit it,
     and load_backbone_weights finds all its layers in the classifier, the
     heads left over."""
-    model, x = classifier(paper, name, builder, kwargs), images(kwargs)
-    files = saved(paper, name, builder, kwargs)
+    model, builder, kwargs = case.model, case.builder, case.kwargs
+    x, files = images(kwargs), case.files
     trunk = builder(**kwargs, include_top=False, input_tensor=keras.Input(kwargs["input_shape"]))
-    assert trunk.count_params() == SMALL_COUNTS[paper, name][1]
+    assert trunk.count_params() == case.entry.counts[1]
     builders.load_weights(trunk, files["backbone_h5"])
     (feature_map,) = outputs(trunk, x)
     assert feature_map.ndim == 4 and feature_map.shape[0] == BATCH
@@ -164,15 +190,15 @@ def test_feature_map_is_the_classifiers_backbone(paper, name, builder, kwargs, c
     assert set(model.output_names) <= set(report.unused)  # the heads
 
 
-@pytest.mark.parametrize("paper,name,builder,kwargs", CASES)
-def test_pooled_features(paper, name, builder, kwargs, classifier, saved):
+def test_pooled_features(case):
     """include_top=False with pooling (weights from the classifier's .keras
     file) is 2-D and equals the pooled backbone; where the classifier's main
     head is global average pooling -> Dense, the pooled backbone is exactly
     what that Dense reads (its penultimate features)."""
-    model, x = classifier(paper, name, builder, kwargs), images(kwargs)
+    model, builder, kwargs = case.model, case.builder, case.kwargs
+    x = images(kwargs)
     pooled = builder(**kwargs, include_top=False, pooling="max",
-                     weights=saved(paper, name, builder, kwargs)["keras"])
+                     weights=case.files["keras"])
     (maximum,) = outputs(pooled, x)
     (average,) = outputs(builders.backbone(model, "avg"), x)
     (feature_map,) = outputs(builders.backbone(model), x)
@@ -187,8 +213,8 @@ def test_pooled_features(paper, name, builder, kwargs, classifier, saved):
         assert penultimate.shape[1] != feature_map.shape[-1]
 
 
-@pytest.mark.parametrize("paper,name,builder,kwargs", CASES)
-def test_weights_argument_is_checked_before_building(paper, name, builder, kwargs, tmp_path):
+def test_weights_argument_is_checked_before_building(case, tmp_path):
+    builder, kwargs = case.builder, case.kwargs
     with pytest.raises(ValueError, match="weights must be None .* '.weights.h5'"):
         builder(**kwargs, weights="imagenet")
     with pytest.raises(ValueError, match="does not exist"):

@@ -9,6 +9,8 @@ Imports are read from the source with ``ast``: ``import``, ``from ... import``
 literal name, wherever they stand (inside functions too).
 """
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,8 +61,15 @@ def test_the_reader_sees_every_kind_of_import():
             "reproductions.d.v"} <= found
 
 
-def test_the_papers_are_found():
+def test_the_papers_are_found_without_tensorflow():
     assert len(PAPERS) >= 5 and "common" not in PAPERS
+    code = ("import sys\nfrom reproductions.common import registry\n"
+            "from reproductions.common.paper import PAPERS\n"
+            "assert PAPERS == registry.list_papers()\n"
+            "print(repr((PAPERS, sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    assert eval(out) == (PAPERS, [])
 
 
 @pytest.mark.parametrize("paper", PAPERS)
