@@ -265,7 +265,7 @@ def run_case(ctx, job: Job) -> dict:
                        for r in result.state.rounds]}
         if budget == headline and first and not job.variant:
             if job.row in ("rs", "in_al"):
-                record_extra["tsne"] = tsne(result.model, target["test"], extra["tsne_points"],
+                record_extra["tsne"] = tsne(result.model, target["test"], settings.tsne_points,
                                             job.seed)
             if job.row == "in_al" and ctx.options.export:
                 path = labelling.save_model(
