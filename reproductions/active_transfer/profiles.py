@@ -30,12 +30,13 @@ pass of a profile. What the number of epochs will be is not known before
 the runs (early stopping): with 15 epochs per labelling round (warm-started
 from the previous round; at least 6 with patience 5), 20 per single
 fine-tuning, 25 for the initial learning (the paper: 32) and the smaller
-speeds above, the cpu profile comes to **5.6 hours**; with 25 / 30 / 40
-epochs to 8.8 hours. At 112 px the same plan is 16.0 hours (25.5
-pessimistic), so the cpu profile trains at 64 px: at 112 px only a
-4,000-cell pool (7.9 / 12.6 hours) or budgets 10 / 20 / 40 / 100 (8.9 /
-13.9 hours) would come near, and both cut what the paper's curves are about
-(the pool is already 5× smaller than LSHEp-2's).
+speeds above, the cpu profile (every case on 3 seeds since protocol v2)
+comes to **9.0 hours**; with 25 / 30 / 40 epochs to 14.3 hours. At 112 px
+the same plan is 25.9 hours (41.4 pessimistic), so the cpu profile trains at
+64 px: at 112 px even a 4,000-cell pool (13.7 / 21.9 hours) or budgets
+10 / 20 / 40 / 100 (13.0 / 20.5 hours) would not fit, and both cut what the
+paper's curves are about (the pool is already 5× smaller than LSHEp-2's).
+(With RS and AL on one seed, protocol v1, the figures were 5.6 / 8.8 hours.)
 
 Another of our machines, an AMD EPYC with 2 cores (AVX2, no AVX-512),
 measured on 2026-12-03 by the same benchmark at 64 px while one other
@@ -162,12 +163,12 @@ COMMON_REDUCTIONS = (
 CPU = Profile(
     name="cpu",
     description="the paper's protocol at 64 px on every budget of Fig. 16, every fine-tuning "
-                "early-stopped on the validation loss; about 5-9 CPU-hours",
+                "early-stopped on the validation loss; about 9-14 CPU-hours",
     image_size=64, batch_size=paper.BATCH_SIZE, epochs={"*": 100}, patience=paper.PATIENCE,
     seeds=(0, 1, 2), multi_seed_rows=MULTI_SEED_ROWS,
     reductions=("cells resized to 64×64 instead of 112×112 (DWT 32×32, fusion at 8×8): "
-                "3× less compute per image, what fits every budget and 3 seeds into "
-                "about 10 CPU-hours (arithmetic in reproductions/active_transfer/profiles.py)",
+                "3× less compute per image, what fits every budget and 3 seeds of every case "
+                "into 9-14 CPU-hours (arithmetic in reproductions/active_transfer/profiles.py)",
                 "every training capped at 100 epochs (the paper gives no cap)")
                + COMMON_REDUCTIONS,
     settings=SETTINGS)
