@@ -123,16 +123,17 @@ def run_one(ctx, job: Job) -> dict:
 
 def _save_inference_model(ctx, job: Job, model, class_names, low_res: int, ln: bool) -> None:
     """``<run dir>/inference.keras`` for ``python -m reproductions.predict``.
-    Its preprocessing is crop → pad to square → downsample: length
-    normalisation needs the other chromosomes of the karyotype, which one
-    image file does not have, so a model trained with it sees chromosomes at
-    another scale at prediction time (the ablation's model, without it,
-    matches its training exactly)."""
+    Its preprocessing layer records whether the network was trained with
+    length normalisation: one image file does not have the other chromosomes
+    of its karyotype, so ``predict`` groups the files (by folder, or
+    ``--group-by``) and sizes each group's canvas from its longest chromosome
+    as training did; the layer alone pads each chromosome to its own square."""
     import layers as L
     ctx.save_inference_model(
-        ctx.run_dir(job), model, L.CropPadDownsample(low_res), class_names,
-        note=("; it pads each chromosome to its own square, not to the karyotype's longest "
-              "(length normalisation, used in training)" if ln else ""))
+        ctx.run_dir(job), model, L.CropPadDownsample(low_res, length_normalization=ln),
+        class_names,
+        note=("; trained with length normalisation: predict normalises the chromosomes of "
+              "each folder (or --group-by group) together" if ln else ""))
 
 
 REPRODUCTION = experiment.Reproduction(
