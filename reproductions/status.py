@@ -104,13 +104,21 @@ def render(readme: str, lines: dict[str, str]) -> str:
         body, tail = rest.split(END, 1)
     except ValueError:
         raise SystemExit(f"README.md lacks the markers {BEGIN} ... {END}") from None
-    out = []
+    out, seen = [], set()
     for line in body.split("\n"):
         m = _ROW.match(line)
         if m and m.group(1) in lines and line.rstrip().endswith("|"):
             cells = line.rstrip()[:-1].rstrip().rsplit(" | ", 1)
             line = f"{cells[0]} | {lines[m.group(1)]} |"
+            seen.add(m.group(1))
         out.append(line)
+    # a paper with results but no row yet (a new paper) gets one, after the last row
+    last = max((i for i, line in enumerate(out) if line.startswith("|")), default=len(out) - 1)
+    for key in [k for k in lines if k not in seen]:
+        paper = load_paper(key)
+        last += 1
+        out.insert(last, f"| `python -m reproductions.{key}` | {paper.title} | "
+                         f"{paper.dataset} | {lines[key]} |")
     return head + BEGIN + "\n".join(out) + END + tail
 
 

@@ -98,3 +98,17 @@ def test_committed_results_readmes_carry_the_generated_claims():
             "--report-only")
         checked += bool(lines)
     assert checked >= 1
+
+
+def test_a_paper_without_a_row_gets_one():
+    readme = (ROOT / "README.md").read_text()
+    lines = status.status_lines(ROOT)
+    key = next(iter(lines))
+    without = "\n".join(line for line in readme.split("\n")
+                        if not line.startswith(f"| `python -m reproductions.{key}` |"))
+    rendered = status.render(without, lines)
+    row = next(line for line in rendered.split("\n")
+               if line.startswith(f"| `python -m reproductions.{key}` |"))
+    assert row.endswith(f"| {lines[key]} |")
+    assert status.render(rendered, lines) == rendered  # once, not again
+    assert status.render(readme, lines) == readme
