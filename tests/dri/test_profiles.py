@@ -17,7 +17,7 @@ def iterations(profile):
     return profile.epochs_for("dri") * math.ceil(per_epoch / profile.batch_size)
 
 
-@pytest.mark.parametrize("name", ["smoke", "cpu", "paper"])
+@pytest.mark.parametrize("name", ["smoke", "cpu", "cpu_schedule", "paper"])
 def test_profile_is_complete(name):
     profile = PROFILES[name]
     assert KEYS <= set(profile.settings.to_json())  # recorded in every run
@@ -60,3 +60,49 @@ def test_quick_profile_is_the_old_short_schedule():
     profile = PROFILES["quick"]
     assert iterations(profile) == 500 and profile.patience is None
     assert profile.subset == {"validation": 360}
+
+
+def test_cpu_schedule_places_the_paper_steps_proportionally():
+    """Issue #34's schedule (protocol in reproductions/dri/NOTES.md): the paper's
+    steps, our reading 0.79 every 10,000 of 290,000 iterations, scaled by
+    N_max / 290,000; the table runs its first N iterations."""
+    from reproductions.dri import profiles, protocol
+    profile, n_max = PROFILES["cpu_schedule"], profiles.SCHEDULE_MAX_ITERATIONS
+    step = profile.settings.steps_per_decay
+    assert n_max == 14_500 and step == 500 == protocol.step_length(n_max)
+    scaled = [k * protocol.PAPER_STEP * n_max / protocol.PAPER_ITERATIONS
+              for k in range(1, protocol.DECAYS)]
+    assert scaled == [k * step for k in range(1, protocol.DECAYS)]  # 500 ... 14,000
+    # an epoch is one rate level: every validation point ends one
+    assert profile.settings.samples_per_epoch == step * profile.batch_size
+    n = iterations(profile)
+    assert n == profiles.SCHEDULE_ITERATIONS and n % step == 0
+    assert profiles.RULE_FLOOR <= n <= n_max
+    schedule = protocol.learning_rate_schedule(step, profile.settings.base_lr)
+    lr = {i: float(schedule(i)) for i in (0, 499, 500, 999, 4_999, 5_000, n_max - 1)}
+    assert lr[0] == lr[499] == pytest.approx(1e-3)
+    assert lr[500] == lr[999] == pytest.approx(0.79e-3)
+    # the rule's floor, 5,000 iterations: where the rate first falls below 1e-4
+    assert lr[4_999] == pytest.approx(1e-3 * 0.79 ** 9) and lr[4_999] > 1e-4
+    assert lr[5_000] == pytest.approx(1e-3 * 0.79 ** 10) and lr[5_000] < 1e-4
+    assert lr[n_max - 1] == pytest.approx(1e-3 * 0.79 ** 28) == pytest.approx(1.36e-6, rel=1e-2)
+    assert profile.patience_for("dri") is None and profile.subset == {}
+    assert profile.seeds_for("dri") == profile.seeds_for("inception") == (0, 1, 2)
+    assert profile.settings.block_split is False and profile.settings.bn_momentum == 0.9
+    # the same settings as the cpu profile but the schedule and the iterations
+    cpu = PROFILES["cpu"].settings
+    assert profile.settings.replace(steps_per_decay=cpu.steps_per_decay,
+                                    block_split=True) == cpu
+
+
+def test_cpu_schedule_budget():
+    """The CPU-hours in the protocol (reproductions/dri/NOTES.md)."""
+    from reproductions.dri import profiles
+    n_max = profiles.SCHEDULE_MAX_ITERATIONS
+    assert profiles.curve_hours() == pytest.approx(2.2, abs=0.05)
+    assert profiles.schedule_hours(n_max) == pytest.approx(3.2, abs=0.05)  # seed 0 pair
+    assert profiles.schedule_hours(n_max, seeds=2) == pytest.approx(6.4, abs=0.05)
+    total = profiles.curve_hours() + profiles.schedule_hours(n_max, seeds=3)
+    assert total == pytest.approx(11.8, abs=0.05)
+    floor = profiles.curve_hours() + profiles.schedule_hours(profiles.RULE_FLOOR, seeds=3)
+    assert floor == pytest.approx(5.5, abs=0.05)
