@@ -151,6 +151,10 @@ class Reproduction:
       adjust_profile: ``adjust_profile(options, profile) -> profile`` applies
         the options that change the protocol to the profile (so runs of
         other settings are never mixed).
+      adjust_paper: ``adjust_paper(profile, paper) -> paper``: the tables
+        (titles, notes) that a profile's results folder is written with, for a
+        profile whose protocol changes what a table measures (the DCAE's
+        cell-level split); the row and table keys, and so the claims, stay.
       default_profile: the profile run without ``--profile`` (``smoke``, or a
         paper's ``demo``).
     """
@@ -167,6 +171,7 @@ class Reproduction:
     throughput_rows: Sequence[str] = ()
     options: type | None = None
     adjust_profile: Callable[[RunOptions, Profile], Profile] | None = None
+    adjust_paper: Callable[[Profile, PaperSpec], PaperSpec] | None = None
     default_profile: str = "smoke"
 
     def __post_init__(self):
@@ -257,6 +262,8 @@ def setup(spec: Reproduction, argv) -> Context:
     profile = cli.resolve_profile(args, profiles)
     if spec.adjust_profile is not None:
         profile = spec.adjust_profile(options, profile)
+    if spec.adjust_paper is not None:
+        paper = spec.adjust_paper(profile, paper)
     rows = cli.parse_rows(args.rows, paper.rows)
     manual = cli.role_paths(args.manual_dir, paper.roles, "--manual-dir")
     folders = cli.role_paths(args.image_folder, paper.roles, "--image-folder")
