@@ -6,8 +6,9 @@ With no arguments: the smoke profile on the real SNPHEp-2 cells when
 ../shared/data/snphep2 exists, otherwise on the embedded synthetic SNPHEp-2
 cells (about a minute on 2 CPU cores, marked "synthetic").
 ``--manual-dir <SNPHEp-2 folder> --profile cpu`` reproduces the tables on the
-real data (≤ ~6 CPU-hours); ``--profile paper`` is Table I's 825 M-parameter
-network at 224 px (needs a GPU).
+real data (≤ ~6 CPU-hours); ``--profile cell_level`` runs the same networks on
+a cell-level split (specimens mixed, issue #34; results/dcae/cell_level/);
+``--profile paper`` is Table I's 825 M-parameter network at 224 px (needs a GPU).
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from reproductions.common import experiment, report
 from reproductions.common.errors import UserError
 from reproductions.common.experiment import Job
 from reproductions.common.options import switch_off
-from reproductions.dcae.paper import PAPER
-from reproductions.dcae.profiles import PROFILES
+from reproductions.dcae.paper import PAPER, paper_for
+from reproductions.dcae.profiles import PROFILES, SPLITS
 
 AUTOENCODER = "dcae_autoencoder"
 SVM_ROWS = ("texture_svm", "lbp_svm")
@@ -38,6 +39,11 @@ def adjust_profile(options, profile):
     if profile.image_size % 16:
         raise UserError(f"The DCAE's input side must be a multiple of 16 (four 2×2 "
                         f"poolings); got --image-size {profile.image_size}.")
+    if profile.settings.split not in SPLITS:
+        raise UserError(f"Unknown split {profile.settings.split!r}: one of {', '.join(SPLITS)}.")
+    if _cell_level(profile) and options.image_folder:
+        raise UserError("The cell-level split pools SNPHEp-2's official train and test sets; "
+                        "run an image folder with another profile.")
     reason = ("--no-folds" if not options.paper.folds else
               "an image folder has no official folds" if options.image_folder else None)
     if reason is None or not profile.settings.folds:
@@ -46,15 +52,29 @@ def adjust_profile(options, profile):
                                reductions=profile.reductions + (f"folds skipped ({reason})",))
 
 
+def adjust_paper(profile, paper):
+    """A cell-level profile's tables say which cells they tested."""
+    return paper_for(profile.settings.split)
+
+
+def _cell_level(profile) -> bool:
+    return profile.settings.split == "cell_level"
+
+
 # --- data --------------------------------------------------------------------
-def splits(ctx, variant: str, kind: str):
+def splits(ctx, variant: str, kind: str, seed: int):
     """The cells of the official split (``variant=""``) or of fold
     ``split_k`` for one kind of row: ``"dcae"`` (the autoencoder's input
-    size), ``"gao"`` or ``"features"``; read once, kept in ``ctx.state``."""
+    size), ``"gao"`` or ``"features"``; read once, kept in ``ctx.state``.
+    A cell-level profile's split depends on the job's ``seed`` (kept for
+    the last seed asked for only; re-reading takes seconds)."""
     from reproductions.dcae import data
 
-    key = ("splits", variant, kind)
+    cell_seed = seed if _cell_level(ctx.profile) and not variant else None
+    key = ("splits", variant, kind, cell_seed)
     if key not in ctx.state:
+        for old in [k for k in ctx.state if isinstance(k, tuple) and k[:3] == key[:3]]:
+            del ctx.state[old]  # another seed's cell-level split
         settings = ctx.profile.settings
         k = data.fold_of(variant)
         if k is None:
@@ -68,22 +88,41 @@ def splits(ctx, variant: str, kind: str):
                 "features": settings.feature_size}[kind]
         ctx.state[key] = data.load_splits(
             builder, size, pad=kind != "features", subset=ctx.profile.subset,
-            seed=ctx.profile.seeds[0], validation_fraction=settings.validation_fraction)
+            seed=ctx.profile.seeds[0], validation_fraction=settings.validation_fraction,
+            cell_level_seed=cell_seed)
     return ctx.state[key]
+
+
+def split_fields(ctx, job: Job) -> dict:
+    """A cell-level run's record of its cells: ``{"cell_level_split": {seed,
+    ids_sha256 per part, official test cells per part}}``; ``{}`` otherwise
+    (the builder's split hashes in the provenance say it all)."""
+    if not _cell_level(ctx.profile) or job.variant:
+        return {}
+    return {"cell_level_split": {"seed": job.seed,
+                                 **splits(ctx, "", "features", job.seed).identity()}}
 
 
 def load(ctx) -> None:
     from reproductions.dcae import data
 
-    official = splits(ctx, "", "dcae")
+    first = ctx.profile.seeds[0]
+    official = splits(ctx, "", "dcae", first)
     own = "validation" in ctx.builder.info.splits
+    fraction = ctx.profile.settings.validation_fraction
     info = {"used": official.sizes(),
             "validation": "the dataset's own validation split" if own else
-                          f"stratified {ctx.profile.settings.validation_fraction:.0%} of the "
-                          f"training split, seed {ctx.profile.seeds[0]}"}
+                          f"stratified {fraction:.0%} of the training split, seed {first}"}
+    if _cell_level(ctx.profile):
+        info["validation"] = (f"stratified {fraction:.0%} of each seed's cell-level training "
+                              "cells, drawn with that seed")
+        info["cell_level"] = {}
+        for seed in ctx.profile.seeds:  # the cells only: the smallest images
+            cells = splits(ctx, "", "features", seed)
+            info["cell_level"][str(seed)] = {**cells.sizes(), **cells.identity()}
     folds = {}
     for k in ctx.profile.settings.folds:
-        folds[data.fold_variant(k)] = splits(ctx, data.fold_variant(k), "dcae").sizes()
+        folds[data.fold_variant(k)] = splits(ctx, data.fold_variant(k), "dcae", first).sizes()
     if folds:
         info["folds"] = folds
     ctx.store.set_dataset_info("data", **info)
@@ -117,20 +156,21 @@ def run_svm(ctx, job: Job) -> dict:
 
     from reproductions.dcae import features, protocol
 
-    split = splits(ctx, job.variant, "features").sklearn()
+    split = splits(ctx, job.variant, "features", job.seed).sklearn()
     extract = features.EXTRACTORS[job.row]
     with protocol.single_threaded():
         fitted = experiment.fit_sklearn(job, features.svm_search(job.seed), extract, split)
     return fitted.record(scores(job, fitted.metrics),
                          feature_dim=int(extract(split["train"].images[:1]).shape[1]),
-                         feature_library=f"scikit-image {skimage.__version__}")
+                         feature_library=f"scikit-image {skimage.__version__}",
+                         **split_fields(ctx, job))
 
 
 def run_gao(ctx, job: Job) -> dict:
     from reproductions.common import augment
     from reproductions.dcae import models, protocol
 
-    split = splits(ctx, job.variant, "gao")
+    split = splits(ctx, job.variant, "gao", job.seed)
     size = ctx.profile.settings.gao_size
     fitted = experiment.fit_and_evaluate(
         ctx, job, splits=split.keras(),
@@ -140,7 +180,7 @@ def run_gao(ctx, job: Job) -> dict:
         **augment.rotation_set(split.train, ctx.profile.settings.gao_rotations))
     if not job.variant and job.seed == ctx.profile.seeds[0]:
         _save_inference_model(ctx, job, fitted.model, size, split.train.class_names)
-    return fitted.record(scores(job, fitted.metrics))
+    return fitted.record(scores(job, fitted.metrics), **split_fields(ctx, job))
 
 
 def _save_inference_model(ctx, job: Job, classifier, size: int, class_names) -> None:
@@ -174,7 +214,7 @@ def autoencoder(ctx, seed: int, variant: str):
         return cached[1], cached[2]
     ctx.state.pop("autoencoder", None)  # one autoencoder in memory at a time
     profile, settings = ctx.profile, ctx.profile.settings
-    split = splits(ctx, variant, "dcae")
+    split = splits(ctx, variant, "dcae", seed)
     training.set_determinism(seed)
     with ctx.strategy.scope():  # variables on every replica (--strategy)
         model = models.DCAE(input_shape=(profile.image_size, profile.image_size, 1),
@@ -201,7 +241,7 @@ def run_autoencoder(ctx, job: Job) -> dict:
     if stored is not None:  # already trained and stored by a dcae run of this process
         return stored
     model, outcome = autoencoder(ctx, job.seed, job.variant)
-    test = splits(ctx, job.variant, "dcae").test
+    test = splits(ctx, job.variant, "dcae", job.seed).test
     recon = predict(model, test.images, ctx.profile.batch_size)
     psnr = protocol.psnr(test.images, recon)
     mse = float(np.mean((test.images - recon) ** 2))
@@ -213,7 +253,8 @@ def run_autoencoder(ctx, job: Job) -> dict:
                                 "parameters)")
     return records.run_record(
         job.row, job.seed, values, variant=job.variant, **outcome.record_fields(),
-        parameters=model.count_params(), test_mse=mse, test_psnr_db=float(psnr.mean()))
+        parameters=model.count_params(), test_mse=mse, test_psnr_db=float(psnr.mean()),
+        **split_fields(ctx, job))
 
 
 def run_dcae(ctx, job: Job) -> dict:
@@ -228,7 +269,7 @@ def run_dcae(ctx, job: Job) -> dict:
         ctx.store.add_run(run_autoencoder(ctx, ae_job))
     model, _ = autoencoder(ctx, job.seed, job.variant)
     encoder = models.encoder(model)
-    split = splits(ctx, job.variant, "dcae")
+    split = splits(ctx, job.variant, "dcae", job.seed)
     latent = {}
     for name in ("train", "validation", "test", "whole_train"):
         part = getattr(split, name)
@@ -274,7 +315,7 @@ def run_dcae(ctx, job: Job) -> dict:
         latent_dim=int(latent["train"].images.shape[1]), dead_latent_fraction=dead,
         linear_probe={"metrics": probe.metrics, "hyperparameters": probe.hyperparameters,
                       "fit_time_s": probe.fit_time_s, "cv_accuracy": probe.cv_accuracy},
-        **extra)
+        **extra, **split_fields(ctx, job))
 
 
 #: The function that runs each row.
@@ -284,7 +325,7 @@ RUNS = {**{row: run_svm for row in SVM_ROWS}, "gao_cnn": run_gao,
 REPRODUCTION = experiment.Reproduction(
     PAPER, PROFILES, __doc__, run=RUNS, load=load, notes=NOTES, extra_jobs=extra_jobs,
     sections="report:sections", throughput_rows=(AUTOENCODER,),
-    options=Options, adjust_profile=adjust_profile)
+    options=Options, adjust_profile=adjust_profile, adjust_paper=adjust_paper)
 main = REPRODUCTION.main
 
 

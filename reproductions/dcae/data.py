@@ -9,6 +9,13 @@ builder's configs ``split_1`` … ``split_5`` (the official ``Split-50-k`` lists
 stand-in ``synthetic_snphep2`` has the same configs (``default`` and
 ``split_k``).
 
+**Cell-level split** (profile ``cell_level``, issue #34's verdict
+experiment; protocol in NOTES.md): both official splits pooled and split
+again per seed, with the official sizes, stratified by class and by official
+half (:func:`cell_level_split`), so test cells share specimens with training
+cells -- the protocol the paper's numbers imply. Its validation cells are
+carved from each seed's cell-level training cells with that seed.
+
 **Validation (our choice; the paper names none).** Early stopping and model
 selection need held-out cells, and the test split is never used for either: a
 stratified :data:`VALIDATION_FRACTION` of the *training* split is carved off
@@ -34,6 +41,7 @@ pattern, does not separate the classes), then
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import numpy as np
 
@@ -88,6 +96,31 @@ def carve_validation(split: data_lib.ArraySplit, fraction: float = VALIDATION_FR
     return take(split, np.sort(fit)), take(split, np.sort(held))
 
 
+def cell_level_split(train: data_lib.ArraySplit, test: data_lib.ArraySplit,
+                     seed: int) -> tuple[data_lib.ArraySplit, data_lib.ArraySplit]:
+    """``(train, test)`` at the cell level: the cells of both official splits
+    pooled and split again with ``len(test)`` test cells, stratified by class
+    and by official half (each class's cells of the official training
+    specimens and of the test specimens are shared out in proportion, so every
+    seed's test set mixes both halves alike), drawn with ``seed``
+    (scikit-learn's ``train_test_split``); both keep the pooled order
+    (official train first)."""
+    from sklearn.model_selection import train_test_split
+
+    pooled = join(train, test)
+    half = np.r_[np.zeros(len(train), np.int64), np.ones(len(test), np.int64)]
+    fit, held = train_test_split(np.arange(len(pooled)), test_size=len(test),
+                                 stratify=2 * pooled.labels + half, random_state=seed)
+    return take(pooled, np.sort(fit)), take(pooled, np.sort(held))
+
+
+def ids_sha256(split: data_lib.ArraySplit) -> str:
+    """sha256 of the split's sorted ``id<TAB>label`` lines: the hash
+    ``common.data.split_ids_sha256`` records for a builder's split."""
+    lines = sorted(f"{i}\t{int(label)}" for i, label in zip(split.ids, split.labels))
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
 @dataclasses.dataclass
 class Splits:
     """One input size of one split configuration (full or a fold)."""
@@ -96,6 +129,7 @@ class Splits:
     validation: data_lib.ArraySplit  # carved from the training split
     test: data_lib.ArraySplit
     whole_train: data_lib.ArraySplit  # the whole training split (scikit-learn rows)
+    official_test_ids: frozenset | None = None  # a cell-level split's: the official test's
 
     def keras(self) -> dict:
         """``{"train", "validation", "test"}`` for ``fit_and_evaluate``."""
@@ -109,13 +143,29 @@ class Splits:
         return {"train": len(self.train), "validation": len(self.validation),
                 "test": len(self.test)}
 
+    def identity(self) -> dict:
+        """The cells of each part: ``ids_sha256`` per part and, for a cell-level
+        split, how many of each part's cells are the official test's."""
+        parts = {"train": self.train, "validation": self.validation, "test": self.test}
+        out = {"ids_sha256": {name: ids_sha256(part) for name, part in parts.items()}}
+        if self.official_test_ids is not None:
+            out["official_test_cells"] = {
+                name: int(sum(i in self.official_test_ids for i in part.ids))
+                for name, part in parts.items()}
+        return out
+
 
 def load_splits(builder, size: int, *, pad: bool = True, subset=None, seed: int = 0,
-                validation_fraction: float = VALIDATION_FRACTION) -> Splits:
+                validation_fraction: float = VALIDATION_FRACTION,
+                cell_level_seed: int | None = None) -> Splits:
     """Reads the builder's ``train`` and ``test`` at ``size`` px, applies the
     profile's ``subset`` (``{"train": n, "test": n}``, stratified) and carves
     the validation cells off the training split -- unless the builder has a
-    ``validation`` split of its own (a user's image folder), which is used."""
+    ``validation`` split of its own (a user's image folder), which is used.
+
+    ``cell_level_seed``: the subsets are pooled and split again at the cell
+    level with that seed (:func:`cell_level_split`), and the validation cells
+    are carved from its training cells with the same seed."""
     subset = subset or {}
     preprocess = make_preprocess(size, pad)
 
@@ -123,6 +173,14 @@ def load_splits(builder, size: int, *, pad: bool = True, subset=None, seed: int 
         return data_lib.load_arrays(builder, split, preprocess, subset=subset.get(split),
                                     seed=seed)
     train, test = read("train"), read("test")
+    if cell_level_seed is not None:
+        if "validation" in builder.info.splits:
+            raise UserError("A cell-level split pools SNPHEp-2's train and test sets; "
+                            f"{builder.info.name} has a validation split of its own.")
+        official_test = frozenset(test.ids)
+        whole, test = cell_level_split(train, test, cell_level_seed)
+        fit, validation = carve_validation(whole, validation_fraction, cell_level_seed)
+        return Splits(fit, validation, test, whole, official_test)
     if "validation" in builder.info.splits:
         validation = read("validation")
         return Splits(train, validation, test, join(train, validation))

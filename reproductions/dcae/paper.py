@@ -1,5 +1,7 @@
 """Table II and Figure 2 of Vununu et al., transcribed from
 ``../shared/papers/dcae_vununu2020.txt`` (accuracy in %)."""
+import dataclasses
+
 from reproductions.common.paper import Claim, DatasetSpec, PaperSpec, Row, Table
 
 #: Figure 2's class order and labels (rows = output class, columns = target class).
@@ -82,6 +84,33 @@ PAPER = PaperSpec(
     # which a Claim cannot pair: reproductions/dcae/report.py computes it.
     claims=(Claim("dcae_minus_cnn", "table2", "gao_cnn", "dcae", "aca"),),
 )
+
+#: The tables of a cell-level run (profile ``cell_level``, issue #34): the same
+#: rows, keys and paper values, so Table II's claim and ranking are computed
+#: the same way, under titles that say which cells were tested; no folds.
+CELL_LEVEL_PAPER = dataclasses.replace(PAPER, tables=(
+    dataclasses.replace(
+        TABLE2, title="Table II on a cell-level split: SNPHEp-2's 1,884 cells pooled, a "
+                      "stratified train (905) / test (979) split drawn per seed (specimens "
+                      "mixed; not the paper's stated split)",
+        note="Each seed s splits the pooled official train and test cells again, stratified "
+             "by class and by official half, with seed s; the DCAE and Gao's CNN of a seed "
+             "share their cells, so the per-seed gap is paired. The protocol is in "
+             "reproductions/dcae/NOTES.md (*Verdict experiment: cell-level split*); the "
+             "specimen-disjoint table is results/dcae/README.md. " + TABLE2.note),
+    dataclasses.replace(
+        PAPER.table("probe"),
+        title="Features or classifier? The ANN vs a linear probe on the same DCAE "
+              "features (not in the paper; cell-level split)"),
+    PAPER.table("reconstruction"),
+))
+
+
+def paper_for(split: str) -> PaperSpec:
+    """The spec a results folder of ``split`` (a profile's ``settings.split``)
+    is written with: :data:`PAPER` for the official split."""
+    return CELL_LEVEL_PAPER if split == "cell_level" else PAPER
+
 
 # The architecture (Table I and Gao et al.), as numbers; models.py builds it.
 #: The input side (Table I).

@@ -83,6 +83,10 @@ class DCAESettings(Settings):
       folds: which official Split-50-k folds to run (every row, first seed).
       validation_fraction: of the training split, carved off for validation.
       run_eagerly: Keras eager execution (smoke only).
+      split: ``"official"``: SNPHEp-2's specimen-disjoint train / test sets;
+        ``"cell_level"``: both pooled and split again per seed, stratified,
+        with the official sizes (specimens mixed; ``data.cell_level_split``,
+        issue #34's verdict experiment).
     """
 
     width: float
@@ -94,6 +98,7 @@ class DCAESettings(Settings):
     folds: tuple[int, ...]
     validation_fraction: float
     run_eagerly: bool = optional(False)
+    split: str = optional("official")
 
 
 #: Fraction of the training split carved off for validation (stratified).
@@ -101,9 +106,42 @@ VALIDATION_FRACTION = 0.1
 #: The official folds (configs ``split_1`` … ``split_5``).
 FOLDS = (1, 2, 3, 4, 5)
 
+#: The splits a profile may test on (``DCAESettings.split``).
+SPLITS = ("official", "cell_level")
 MULTI_SEED_ROWS = ("gao_cnn", "dcae_autoencoder", "dcae")
 GAO_ROTATIONS = 20  # 18° apart (see DCAESettings.gao_rotations)
 EPOCH_CAPS = {"dcae_autoencoder": 100, "*": 200}
+
+#: The committed cpu profile (results/dcae/).
+CPU = Profile(
+    name="cpu",
+    description="Table II, the official folds and the linear probe with the DCAE at "
+                "128 px and 1/4 of Table I's maps (same topology, latent 4096), every "
+                "network trained until its validation loss stops improving; "
+                "≤ ~6 CPU-hours",
+    image_size=128, batch_size=32, epochs=EPOCH_CAPS, patience=10,
+    seeds=(0, 1, 2), multi_seed_rows=MULTI_SEED_ROWS,
+    reductions=(
+        "DCAE input 128×128 instead of 224×224 (SNPHEp-2 crops are 32-125 px, so "
+        "128 px keeps each cell at or above its imaged resolution) and 1/4 of Table I's "
+        "maps (Conv1-Conv4: 16, 32, 64, 128; Conv5 8×8 → 1×1×4096, Deconv5 8×8): the same "
+        "topology and latent size, 67 M instead of 825 M parameters (measurement in "
+        "reproductions/dcae/profiles.py)",
+        "every network trained until its validation loss has not improved for 10 epochs "
+        "(early stopping), capped at 100 epochs (autoencoder) / 200 (ANN, Gao's CNN); the "
+        "weights of the lowest validation loss are used (the paper gives no schedule)",
+        "validation: a stratified 10 % of the training split (seeded, the same cells "
+        "for every row and seed), never the test split",
+        "optimiser, learning rate and batch size are not stated: Adam 1e-3 for every "
+        "network (for the autoencoder chosen by a 3-epoch probe against 1e-4, see "
+        "reproductions/dcae/profiles.py), batches of 32",
+        "3 seeds for the DCAE (autoencoder + ANN) and Gao's CNN, 1 for the "
+        "deterministic SVM rows (the paper reports single runs)",
+        "the five official Split-50-k folds run for every row (first seed)"),
+    settings=DCAESettings(width=1 / 4, latent_dim=LATENT, ae_learning_rate=1e-3,
+                          gao_size=GAO_INPUT_SIZE, gao_rotations=GAO_ROTATIONS,
+                          feature_size=64, folds=FOLDS,
+                          validation_fraction=VALIDATION_FRACTION))
 
 PROFILES = {
     "smoke": profiles.smoke(
@@ -122,35 +160,28 @@ PROFILES = {
         settings=DCAESettings(width=1 / 16, latent_dim=LATENT, ae_learning_rate=1e-3,
                               gao_size=42, gao_rotations=4, feature_size=32, folds=(1,),
                               validation_fraction=VALIDATION_FRACTION, run_eagerly=True)),
-    "cpu": Profile(
-        name="cpu",
-        description="Table II, the official folds and the linear probe with the DCAE at "
-                    "128 px and 1/4 of Table I's maps (same topology, latent 4096), every "
-                    "network trained until its validation loss stops improving; "
-                    "≤ ~6 CPU-hours",
-        image_size=128, batch_size=32, epochs=EPOCH_CAPS, patience=10,
-        seeds=(0, 1, 2), multi_seed_rows=MULTI_SEED_ROWS,
-        reductions=(
-            "DCAE input 128×128 instead of 224×224 (SNPHEp-2 crops are 32-125 px, so "
-            "128 px keeps each cell at or above its imaged resolution) and 1/4 of Table I's "
-            "maps (Conv1-Conv4: 16, 32, 64, 128; Conv5 8×8 → 1×1×4096, Deconv5 8×8): the same "
-            "topology and latent size, 67 M instead of 825 M parameters (measurement in "
-            "reproductions/dcae/profiles.py)",
-            "every network trained until its validation loss has not improved for 10 epochs "
-            "(early stopping), capped at 100 epochs (autoencoder) / 200 (ANN, Gao's CNN); the "
-            "weights of the lowest validation loss are used (the paper gives no schedule)",
-            "validation: a stratified 10 % of the training split (seeded, the same cells "
-            "for every row and seed), never the test split",
-            "optimiser, learning rate and batch size are not stated: Adam 1e-3 for every "
-            "network (for the autoencoder chosen by a 3-epoch probe against 1e-4, see "
-            "reproductions/dcae/profiles.py), batches of 32",
-            "3 seeds for the DCAE (autoencoder + ANN) and Gao's CNN, 1 for the "
-            "deterministic SVM rows (the paper reports single runs)",
-            "the five official Split-50-k folds run for every row (first seed)"),
-        settings=DCAESettings(width=1 / 4, latent_dim=LATENT, ae_learning_rate=1e-3,
-                              gao_size=GAO_INPUT_SIZE, gao_rotations=GAO_ROTATIONS,
-                              feature_size=64, folds=FOLDS,
-                              validation_fraction=VALIDATION_FRACTION)),
+    "cpu": CPU,
+    # the cpu protocol on issue #34's cell-level split (NOTES.md): only the split,
+    # the folds and the SVMs' seeds differ
+    "cell_level": dataclasses.replace(
+        CPU, name="cell_level",
+        description="issue #34's verdict experiment: the cpu profile's networks and "
+                    "settings on a cell-level split of SNPHEp-2 (all 1,884 cells pooled, a "
+                    "stratified 905 / 979 split per seed, specimens mixed), every row on 3 "
+                    "seeds, no folds; ~4-6 h on an idle 2-core machine",
+        multi_seed_rows=("texture_svm", "lbp_svm") + MULTI_SEED_ROWS,
+        reductions=CPU.reductions[:2] + (
+            "split: not SNPHEp-2's specimen-disjoint train (905) / test (979) sets but, per "
+            "seed s, all 1,884 cells pooled and split again with the same sizes, stratified "
+            "by class and by official half, drawn with seed s: test cells share specimens "
+            "with training cells (the protocol the paper's numbers imply, issue #34; fixed "
+            "in reproductions/dcae/NOTES.md, *Verdict experiment: cell-level split*)",
+            "validation: a stratified 10 % of each seed's cell-level training cells, drawn "
+            "with that seed, never the test cells",
+            CPU.reductions[3],
+            "3 seeds for every row, the SVMs included (each seed has its own split)",
+            "no Split-50-k folds (they are subsets of the specimen-disjoint halves)"),
+        settings=CPU.settings.replace(folds=(), split="cell_level")),
     "paper": Profile(
         name="paper",
         description="Table I's DCAE at 224×224 (825 M parameters) and the paper's ANN; "

@@ -17,6 +17,15 @@ def _label(name: str) -> str:
     return FIGURE2_LABELS[FIGURE2_CLASSES.index(name)]
 
 
+def cell_level(store) -> bool:
+    """Whether the folder holds a cell-level profile's runs (issue #34)."""
+    return store.profile.get("extra", {}).get("split") == "cell_level"
+
+
+def _split_name(store) -> str:
+    return "cell-level split" if cell_level(store) else "official split"
+
+
 def figure2_section(store) -> str:
     run = first_dcae_run(store.runs, store.profile["seeds"][0])
     if run is None or not set(FIGURE2_CLASSES) <= set(run["metrics"]["per_class"]):
@@ -25,8 +34,9 @@ def figure2_section(store) -> str:
     ours = protocol.figure2_layout(m["confusion_matrix"], list(m["per_class"]), FIGURE2_CLASSES)
     paper = np.asarray(FIGURE2)
     n = len(FIGURE2_CLASSES)
-    lines = ["", f"## Figure 2: confusion matrix of DCAE features + ANN (official test split, "
-             f"seed {run['seed']})", "",
+    lines = ["", f"## Figure 2: confusion matrix of DCAE features + ANN ("
+             + ("cell-level test split" if cell_level(store) else "official test split")
+             + f", seed {run['seed']})", "",
              "Rows = output class, columns = target class, in % of the target class (each "
              "column sums to 100), as in the paper: `reproduced [paper]`. "
              "`confusion_figure2.png` draws both.", "",
@@ -87,7 +97,7 @@ def probe_section(store) -> str:
                    and "linear_probe" in r), key=lambda r: r["seed"])
     if not runs:
         return ""
-    lines = ["", "## Linear probe per seed (official split)", "",
+    lines = ["", f"## Linear probe per seed ({_split_name(store)})", "",
              "Accuracy (%) of the two classifiers on the same features of each seed's "
              "autoencoder, and their difference.", "",
              "| seed | ANN | logistic regression | ANN − probe | chosen C | probe fit time |",
@@ -127,6 +137,8 @@ def held_out_accuracy(run: dict) -> tuple[str, float] | None:
 def specimens_section(store) -> str:
     """Accuracy on held-out cells of the training specimens next to the test
     accuracy (unseen specimens), per run of the official split."""
+    if cell_level(store):  # validation and test cells share specimens there
+        return ""
     order = [r.key for r in PAPER.table("table2").rows]
     lines = []
     for r in sorted((r for r in store.runs if not r.get("variant") and r["row"] in order),
@@ -171,13 +183,30 @@ def parameters_section(store) -> str:
             + "".join(f"| {k} | {v:,} |\n" for k, v in found.items()))
 
 
+PARTS = ("train", "validation", "test")
+
+
 def cells_section(store) -> str:
     info = store.datasets.get("data", {})
     if "used" not in info:
         return ""
     lines = ["", "## Cells used", "",
-             f"Validation: {info.get('validation', 'the dataset’s own validation split')}.", "",
-             "| split | train | validation | test |", "|---|---:|---:|---:|"]
+             f"Validation: {info.get('validation', 'the dataset’s own validation split')}.", ""]
+    if "cell_level" in info:
+        lines += ["Each seed's cell-level split: its parts, how many of each part's cells "
+                  "come from the official test set (its specimens), and the sha256 of the "
+                  "part's ids and labels (first 12 hex digits).", "",
+                  "| seed | train | validation | test | official test cells in train / "
+                  "validation / test | ids sha256 train / validation / test |",
+                  "|---:|---:|---:|---:|---|---|"]
+        for seed, cells in sorted(info["cell_level"].items(), key=lambda kv: int(kv[0])):
+            mixed = cells.get("official_test_cells", {})
+            lines.append(f"| {seed} | {cells['train']} | {cells['validation']} | "
+                         f"{cells['test']} | "
+                         + " / ".join(str(mixed.get(p, "—")) for p in PARTS) + " | "
+                         + " / ".join(cells["ids_sha256"][p][:12] for p in PARTS) + " |")
+        return "\n".join(lines) + "\n"
+    lines += ["| split | train | validation | test |", "|---|---:|---:|---:|"]
     for name, sizes in [("official", info["used"])] + sorted(info.get("folds", {}).items()):
         lines.append(f"| {name.replace('split_', 'Split-50-')} | {sizes['train']} | "
                      f"{sizes['validation']} | {sizes['test']} |")

@@ -10,7 +10,7 @@ KEYS = {"width", "latent_dim", "ae_learning_rate", "gao_size", "gao_rotations",
         "feature_size", "folds", "validation_fraction"}
 
 
-@pytest.mark.parametrize("name", ["smoke", "cpu", "paper"])
+@pytest.mark.parametrize("name", ["smoke", "cpu", "cell_level", "paper"])
 def test_profile_is_complete(name):
     profile = PROFILES[name]
     assert KEYS <= set(profile.settings.to_json())  # recorded in every run
