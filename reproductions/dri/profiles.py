@@ -210,35 +210,6 @@ PROFILES = {
             "cells (the test split is complete: 2,719 cells)"),
         settings=DRISettings(copies=PAPER_COPIES, samples_per_epoch=3_000,
                              steps_per_decay=10_000, base_lr=1e-3, bn_momentum=0.9)),
-    "cpu_schedule": Profile(
-        name="cpu_schedule",
-        description="the verdict experiment of issue #34: DRI and Inception with the "
-                    "paper's 29 learning-rate steps placed proportionally (one every 500 "
-                    "iterations), for the iterations a learning curve shows still help; "
-                    "protocol in reproductions/dri/NOTES.md",
-        image_size=76, batch_size=24, epochs={"*": SCHEDULE_ITERATIONS // SCHEDULE_STEP},
-        patience=None, seeds=(0, 1, 2), multi_seed_rows=MULTI_SEED_ROWS,
-        reductions=(
-            f"{SCHEDULE_ITERATIONS:,} iterations of 24 per network instead of 290,000 "
-            f"({100 * SCHEDULE_ITERATIONS / 290_000:.1f} %): the first iterations of the "
-            "schedule below that a DRI learning curve on the validation split showed "
-            "still help (rule in reproductions/dri/NOTES.md; results/dri/cpu_schedule/"
-            "learning_curve/), drawn without replacement from the 192,540-image rotation "
-            f"set in epochs of {SCHEDULE_STEP} iterations (12,000 images)",
-            "the paper's learning-rate steps (0.79 every 10,000 iterations, our reading) "
-            f"placed proportionally over {SCHEDULE_MAX_ITERATIONS:,} iterations: 0.79 every "
-            f"{SCHEDULE_STEP} iterations: 29 rate levels from 1e-3 to 1.4e-6, as over the "
-            "paper's 290,000; the run's last iteration is at "
-            f"{1e-3 * 0.79 ** ((SCHEDULE_ITERATIONS - 1) // SCHEDULE_STEP):.1e}",
-            "every network trains the whole budget and the weights of its lowest "
-            "validation loss are tested (the paper does not say how it chose its model)",
-            "validation on all 2,176 validation cells after every epoch",
-            "batch-normalisation moving averages with momentum 0.9 instead of Keras' 0.99, "
-            "as in the cpu profile",
-            "DRI and Inception only (the pair of the paper's claim), seed 0 first; seeds 1 "
-            "and 2 when the seed-0 gap is within 1.0 MCA point (the paper reports one run)"),
-        settings=DRISettings(copies=PAPER_COPIES, samples_per_epoch=SCHEDULE_STEP * 24,
-                             steps_per_decay=SCHEDULE_STEP, base_lr=1e-3, bn_momentum=0.9)),
     "paper": Profile(
         name="paper",
         description="the exact protocol of §2.3 and §3.2 (290k iterations); needs a GPU",
@@ -254,3 +225,36 @@ PROFILES = {
         settings=DRISettings(copies=PAPER_COPIES, samples_per_epoch=None,
                              steps_per_decay=10_000, base_lr=1e-3, bn_momentum=0.99)),
 }
+
+
+# issue #34's verdict experiment: the cpu profile with the schedule of the
+# protocol (reproductions/dri/NOTES.md), for DRI and Inception
+PROFILES["cpu_schedule"] = dataclasses.replace(
+    PROFILES["cpu"],
+    name="cpu_schedule",
+    description="the verdict experiment of issue #34: DRI and Inception with the "
+                "paper's 29 learning-rate steps placed proportionally (one every 500 "
+                "iterations), for the iterations a learning curve shows still help; "
+                "protocol in reproductions/dri/NOTES.md",
+    epochs={"*": SCHEDULE_ITERATIONS // SCHEDULE_STEP},
+    reductions=(
+        f"{SCHEDULE_ITERATIONS:,} iterations of 24 per network instead of 290,000 "
+        f"({100 * SCHEDULE_ITERATIONS / 290_000:.1f} %): the first iterations of the "
+        "schedule below that a DRI learning curve on the validation split showed "
+        "still help (rule in reproductions/dri/NOTES.md; results/dri/cpu_schedule/"
+        "learning_curve/), drawn without replacement from the 192,540-image rotation "
+        f"set in epochs of {SCHEDULE_STEP} iterations (12,000 images)",
+        "the paper's learning-rate steps (0.79 every 10,000 iterations, our reading) "
+        f"placed proportionally over {SCHEDULE_MAX_ITERATIONS:,} iterations: 0.79 every "
+        f"{SCHEDULE_STEP} iterations: 29 rate levels from 1e-3 to 1.4e-6, as over the "
+        "paper's 290,000; the run's last iteration is at "
+        f"{1e-3 * 0.79 ** ((SCHEDULE_ITERATIONS - 1) // SCHEDULE_STEP):.1e}",
+        "every network trains the whole budget and the weights of its lowest "
+        "validation loss are tested (the paper does not say how it chose its model)",
+        "validation on all 2,176 validation cells after every epoch",
+        "batch-normalisation moving averages with momentum 0.9 instead of Keras' 0.99, "
+        "as in the cpu profile",
+        "DRI and Inception only (the pair of the paper's claim), seed 0 first; seeds 1 "
+        "and 2 when the seed-0 gap is within 1.0 MCA point (the paper reports one run)"),
+    settings=PROFILES["cpu"].settings.replace(steps_per_decay=SCHEDULE_STEP,
+                                              block_split=False))
