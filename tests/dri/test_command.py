@@ -63,3 +63,53 @@ def test_rerun_resumes_without_training(smoke, capsys):
 def test_bad_rows_is_a_user_error(capsys):
     assert command.main(["--rows", "resnet", "--data", "synthetic"]) == 2
     assert "Unknown row" in capsys.readouterr().err
+
+
+# --- the cpu_schedule profile (issue #34) -------------------------------------
+@pytest.fixture(scope="module")
+def schedule_smoke(tmp_path_factory):
+    """``--profile cpu_schedule --rows inception,dri --only-seeds 0`` (the table's
+    first step) on the synthetic cells, the profile shrunk to 2 epochs of 2
+    iterations of 8 with a step every 2 iterations, eager."""
+    import dataclasses
+
+    from reproductions.dri.profiles import PROFILES
+    root = tmp_path_factory.mktemp("dri_schedule")
+    profile = PROFILES["cpu_schedule"]
+    tiny = dataclasses.replace(
+        profile, batch_size=8, epochs={"*": 2},
+        subset={"train": 48, "validation": 12, "test": 12},
+        settings=profile.settings.replace(samples_per_epoch=16, steps_per_decay=2,
+                                          run_eagerly=True))
+    argv = ["--profile", "cpu_schedule", "--data", "synthetic", "--rows", "inception,dri",
+            "--only-seeds", "0", "--output-dir", str(root / "out"), "--work-dir",
+            str(root / "work"), "--data-dir", str(root / "data"), "--no-tensorboard",
+            "--no-export", "--verbose", "0"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(PROFILES, "cpu_schedule", tiny)
+        assert command.main(argv) == 0
+    return root
+
+
+def test_cpu_schedule_runs_the_pair_with_its_step(schedule_smoke):
+    results = json.loads((schedule_smoke / "out" / "results.json").read_text())
+    assert results["profile"]["name"] == "cpu_schedule" and results["synthetic"]
+    assert {(r["row"], r["seed"]) for r in results["runs"]} == {("inception", 0), ("dri", 0)}
+    for run in results["runs"]:  # the profile's step, not the run's iterations / 29
+        assert run["steps_per_decay"] == 2 and run["iterations"] == 4
+    assert results["extra"]["dri_minus_inception"]["seeds"] == [0]
+    assert results["profile"]["extra"]["steps_per_decay"] == 2
+    assert "sensitivity" not in next(r for r in results["runs"] if r["row"] == "dri")["values"]
+
+
+def test_cpu_schedule_results_have_their_own_folder():
+    import argparse
+
+    from reproductions.common import cli
+    from reproductions.common.provenance import project_root
+    from reproductions.dri.profiles import PROFILES
+    none = argparse.Namespace(output_dir=None, work_dir=None)
+    output, work = cli.default_dirs("dri", PROFILES["cpu_schedule"], False, none)
+    assert output == project_root() / "results" / "dri" / "cpu_schedule"
+    assert work.name == "cpu_schedule"
+    assert cli.default_dirs("dri", PROFILES["cpu"], False, none)[0] != output
