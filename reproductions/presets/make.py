@@ -266,8 +266,9 @@ def make_preset(source, name: str, *, dest_root: Path | None = None, paper: str 
         name_, _, config_ = dataset.partition("/")
         ds = {"name": name_, "config": config_ or None}
     if not ds and test_data is not None:
-        ds = {"name": test_data[1], "config": test_data[2],
-              "version": str(getattr(test_data[0].info, "version", "")) or None}
+        ds = {"name": test_data[1], "config": test_data[2]}
+    if test_data is not None and not ds.get("version"):  # the builder that was tested
+        ds["version"] = str(getattr(test_data[0].info, "version", "")) or None
     notes = dataset_notes(ds.get("name"), ds.get("config"),
                           test_data[0] if test_data is not None else None)
     dest_root = Path(presets.PRESETS_DIR) if dest_root is None else Path(dest_root)
