@@ -93,6 +93,11 @@ def status_lines(root: Path = ROOT) -> dict[str, str]:
         if path.exists():
             out[key] = status_line(key, json.loads(path.read_text()),
                                    f"results/{key}/README.md")
+            # a table replaced by a rerun under a changed protocol stays linked
+            for old in sorted((root / "results" / key).glob("superseded_*/results.json")):
+                runs = len(json.loads(old.read_text()).get("runs", []))
+                out[key] += (f"; the table of the protocol before, {runs} runs: "
+                             f"[{old.parent.name}](results/{key}/{old.parent.name}/README.md)")
     return out
 
 

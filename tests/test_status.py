@@ -112,3 +112,14 @@ def test_a_paper_without_a_row_gets_one():
     assert row.endswith(f"| {lines[key]} |")
     assert status.render(rendered, lines) == rendered  # once, not again
     assert status.render(readme, lines) == readme
+
+
+def test_a_superseded_table_is_linked_from_the_status_line(tmp_path):
+    (tmp_path / "results" / "dri" / "superseded_v1").mkdir(parents=True)
+    data = (ROOT / "results" / "dri" / "results.json").read_text()
+    (tmp_path / "results" / "dri" / "results.json").write_text(data)
+    (tmp_path / "results" / "dri" / "superseded_v1" / "results.json").write_text(data)
+    line = status.status_lines(tmp_path)["dri"]
+    runs = len(json.loads(data)["runs"])
+    assert line.endswith(f"; the table of the protocol before, {runs} runs: "
+                         "[superseded_v1](results/dri/superseded_v1/README.md)")
