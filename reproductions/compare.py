@@ -53,6 +53,11 @@ def comparison(results_dir: Path) -> tuple[list[str], list[str]]:
                 f"| {key} | {table.key} | {row.label} | {METRIC_LABELS.get(metric, metric)} | "
                 f"{'—' if paper_value is None else f'{paper_value:.2f}'} | {reproduced} | "
                 f"{'—' if delta is None else f'{delta:+.2f}'} | {prof} |")
+    # results of the suite's other commands (the leaderboard): their runs'
+    # provenance is checked like a paper's; they have no paper values to print
+    for path in sorted(results_dir.glob("*/results.json")):
+        if path.parent.name not in PAPERS:
+            problems += records.check(path)
     if not found:
         lines.insert(0, f"No results yet in {results_dir}: run `python -m "
                      "reproductions.<paper>` (e.g. reproductions.super_xception) to "

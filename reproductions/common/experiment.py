@@ -141,7 +141,10 @@ class Reproduction:
         paper's ``figures.summary_figures``.
       sections: ``sections(store) -> markdown`` computed from the stored runs,
         appended to ``notes`` in the README.
-      figures and sections (and ``load``, ``extra_jobs``) may be given as
+      readme: ``readme(store) -> path`` writes the README instead of
+        :func:`reproductions.common.report.write_readme` (a command whose
+        README is not a paper's tables, the leaderboard).
+      figures, sections, readme (and ``load``, ``extra_jobs``) may be given as
         ``"module:function"`` of the paper's package (:func:`hook`).
       throughput_rows: rows whose training speed is summarised per seed
         (two rows: also their ratio).
@@ -168,6 +171,7 @@ class Reproduction:
     extra_jobs: Callable[[Context], Sequence[Job]] | str | None = None
     figures: Callable[[Context], None] | str | None = "figures:summary_figures"
     sections: Callable[[ResultsStore], str] | str | None = None
+    readme: Callable[[ResultsStore], Path] | str | None = None
     throughput_rows: Sequence[str] = ()
     options: type | None = None
     adjust_profile: Callable[[RunOptions, Profile], Profile] | None = None
@@ -379,7 +383,7 @@ def refresh(ctx: Context, spec: Reproduction) -> Path:
                      f"Every run: loss per epoch (profile {ctx.profile.name})")
     if spec.figures is not None:
         spec.hook("figures")(ctx)
-    return report.write_readme(ctx.store)
+    return (spec.hook("readme") or report.write_readme)(ctx.store)
 
 
 def finish(ctx: Context, spec: Reproduction) -> None:
