@@ -85,33 +85,38 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _model_kwargs(ctx, net) -> dict:
-    return ({"hr_size": ctx.profile.settings.super_resolution_size} if net.hr_size == "recipe"
-            else {"hr_size": ctx.profile.image_size} if net.hr_size == "input" else {})
+def build_model(net, profile, classes: int):
+    """The network's registered builder at the recipe's input size."""
+    from reproductions.common import registry
+    size = profile.image_size
+    kwargs = ({"hr_size": profile.settings.super_resolution_size} if net.hr_size == "recipe"
+              else {"hr_size": size} if net.hr_size == "input" else {})
+    return registry.create_model(net.model, input_shape=(size, size, 1), classes=classes,
+                                 **kwargs)
+
+
+def compile_model(model, heads: int, recipe) -> None:
+    """Adam at the recipe's rate; several heads: auxiliary heads weighted."""
+    import keras
+    multi = heads > 1
+    model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate),
+                  loss=["sparse_categorical_crossentropy"] * heads if multi
+                  else "sparse_categorical_crossentropy",
+                  loss_weights=[recipe.aux_loss_weight] * (heads - 1) + [1.0] if multi else None,
+                  metrics=[["accuracy"]] * heads if multi else ["accuracy"],
+                  run_eagerly=recipe.run_eagerly)
 
 
 def run_keras(ctx, job: Job) -> dict:
-    import keras
     import numpy as np
 
-    from reproductions.common import registry, training
+    from reproductions.common import training
 
     net, where = network(job.row), setting(job.variant)
     profile, recipe = ctx.profile, ctx.profile.settings
     split = arrays(ctx, where.role)
     names = split["train"].class_names
     heads = net.heads
-    size = profile.image_size
-
-    def compile(model):
-        multi = heads > 1
-        model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate),
-                      loss=["sparse_categorical_crossentropy"] * heads if multi
-                      else "sparse_categorical_crossentropy",
-                      loss_weights=[recipe.aux_loss_weight] * (heads - 1) + [1.0] if multi
-                      else None,
-                      metrics=[["accuracy"]] * heads if multi else ["accuracy"],
-                      run_eagerly=recipe.run_eagerly)
 
     def scores(outputs):
         return np.sum(outputs, axis=0) if heads > 1 else np.asarray(outputs)
@@ -122,9 +127,9 @@ def run_keras(ctx, job: Job) -> dict:
     cpu = _cpu_seconds()
     fitted = experiment.fit_and_evaluate(
         ctx, job, splits=split,
-        build=lambda: registry.create_model(net.model, input_shape=(size, size, 1),
-                                            classes=len(names), **_model_kwargs(ctx, net)),
-        compile=compile, scores=scores, augment=dihedral_augment,
+        build=lambda: build_model(net, profile, len(names)),
+        compile=lambda model: compile_model(model, heads, recipe), scores=scores,
+        augment=dihedral_augment,
         repeats=np.full(n, copies), samples_per_epoch=min(recipe.epoch_images, n * copies),
         targets=(lambda image, label: tuple(label for _ in range(heads))) if heads > 1 else None,
         bn_recalibration_images=recipe.bn_recalibration_images)

@@ -148,3 +148,11 @@ def test_the_leaderboard_imports_no_paper():
                                                                     / "leaderboard")
                  if any(_within(module, p) for p in papers)]
     assert not offending and "leaderboard" not in registry.list_papers()
+
+
+def test_cost_probe_prints_seconds_per_epoch(capsys):
+    from reproductions.leaderboard import cost
+    assert cost.main(["--profile", "smoke", "--rows", "gao_cnn", "--steps", "1",
+                      "--warmup", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| gao_cnn | 12,348 |" in out and "one epoch of every network above" in out
