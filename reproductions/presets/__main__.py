@@ -157,10 +157,11 @@ def cmd_evaluate(args, predict_args) -> int:
                                             required=True)
     with tempfile.TemporaryDirectory(prefix="preset-eval-") as tmp:
         folder = Path(args.keep) if args.keep else Path(tmp) / "images"
-        labels = eval_lib.export_split(builder, args.split, folder)
+        labels = eval_lib.export_split(builder, args.split, folder, invert=args.invert)
         if args.keep:
             eval_lib.write_labels(labels, folder.parent / (folder.name + "-labels.csv"))
-        print(f"{len(labels)} {args.split} images written as PNG to {folder}; classifying "
+        print(f"{len(labels)} {args.split} images written as PNG"
+              f"{' ' + eval_lib.INVERTED if args.invert else ''} to {folder}; classifying "
               "them with predict", file=sys.stderr)
         result = eval_lib.evaluate_files(model_file, folder, labels, predict_args,
                                          csv_out=Path(tmp) / "predictions.csv")
@@ -171,7 +172,8 @@ def cmd_evaluate(args, predict_args) -> int:
         print(f"  {c}: recall {100 * r:.2f} % (n={result['support'][c]})")
     same = [m for m in meta.get("metrics", []) if m["dataset"] == name
             and m.get("config") == config and m["split"] == args.split
-            and list(m.get("predict_args", [])) == list(predict_args)]
+            and list(m.get("predict_args", [])) == list(predict_args)
+            and m.get("images") == (eval_lib.INVERTED if args.invert else None)]
     code = 0
     if same:
         delta = result["accuracy"] - same[0]["accuracy"]
@@ -190,12 +192,14 @@ def cmd_evaluate(args, predict_args) -> int:
                    + ("" if args.dataset is None or args.image_folder else
                       f" --dataset {args.dataset}")
                    + ("" if args.split == "test" else f" --split {args.split}")
+                   + (" --invert" if args.invert else "")
                    + (" -- " + " ".join(predict_args) if predict_args else ""))
         entry = make.metric_entry(
             result, dataset=name, config=config, split=args.split,
             cells=args.cells or make.dataset_notes(name, config, builder).get("cells")
             or f"the {args.split} split", command=command,
-            model_sha256=meta["file"]["sha256"], predict_args=predict_args)
+            model_sha256=meta["file"]["sha256"], predict_args=predict_args,
+            images=eval_lib.INVERTED if args.invert else None)
         meta["metrics"] = [m for m in meta.get("metrics", []) if m not in same] + [entry]
         make.write_metadata(where, meta)
         print(f"recorded in {where / presets.METADATA_FILE} and {presets.CARD_FILE}",
@@ -243,6 +247,9 @@ def main(argv=None) -> int:
     ev.add_argument("--check", action="store_true",
                     help="exit 1 when the accuracy is off the card's by more than --tolerance")
     ev.add_argument("--tolerance", type=float, default=0.005)
+    ev.add_argument("--invert", action="store_true",
+                    help="write the images inverted (255 - value), e.g. to measure "
+                         "`-- --background auto` on the opposite polarity")
     ev.add_argument("--record", action="store_true",
                     help="store the measurement in the preset's metadata and card")
     ev.add_argument("--cells", help="what the measured cells are, for --record")

@@ -53,6 +53,18 @@ def _mib(n: int) -> str:
     return f"{n / 2**20:.1f} MiB"
 
 
+def _data(metric: dict) -> str:
+    """``dataset/config split`` of a metric row, and how its images were
+    changed (``predict`` options included), when they were."""
+    data = (metric["dataset"] + (f"/{metric['config']}" if metric.get("config") else "")
+            + f" {metric['split']}")
+    if metric.get("images"):
+        data += f", {metric['images']}"
+    if metric.get("predict_args"):
+        data += f", predict {' '.join(metric['predict_args'])}"
+    return data
+
+
 def render_card(meta: dict) -> str:
     """``MODEL_CARD.md`` for ``meta``."""
     d, t, p, f, i = (meta.get(k, {}) for k in ("dataset", "training", "protocol", "file",
@@ -94,11 +106,11 @@ def render_card(meta: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for m in meta.get("metrics", []):
-        data = m["dataset"] + (f"/{m['config']}" if m.get("config") else "") + f" {m['split']}"
+        data = _data(m)
         lines.append(f"| {data} | {m['cells']} | {m['n']} | {_pct(m['accuracy'])} | "
                      f"{_pct(m['mca'])} | `{m['command']}` |")
     for m in meta.get("metrics", []):
-        data = m["dataset"] + (f"/{m['config']}" if m.get("config") else "") + f" {m['split']}"
+        data = _data(m)
         lines += ["", f"Per-class recall ({data}):", "",
                   "| class | recall | n |", "|---|---|---|"]
         for c, r in m.get("per_class_recall", {}).items():

@@ -26,9 +26,16 @@ def _safe(part: str) -> str:
     return "_" + part if part.startswith(".") else part
 
 
-def export_split(builder, split: str, folder) -> dict[str, str]:
+#: What ``export_split(..., invert=True)`` writes, in the card's words.
+INVERTED = "inverted (255 - value: dark object on a white background)"
+
+
+def export_split(builder, split: str, folder, invert: bool = False) -> dict[str, str]:
     """Writes ``split`` of ``builder`` as PNG files under ``folder``; returns
-    ``{relative path: class name}``."""
+    ``{relative path: class name}``. ``invert``: each image as ``255 - x``,
+    the opposite polarity (e.g. BioImLab's bright-on-black chromosomes as
+    the dark-on-white of most G-banded karyotype images), to measure
+    ``predict --background auto``."""
     import tensorflow as tf
 
     folder = Path(folder)
@@ -48,6 +55,8 @@ def export_split(builder, split: str, folder) -> dict[str, str]:
         if image.dtype != tf.uint8:
             raise ValueError(f"{raw_id}: a {image.dtype.name} image; the export writes 8-bit "
                              "PNG files only")
+        if invert:
+            image = 255 - image
         target.write_bytes(tf.io.encode_png(image).numpy())
         labels[relative] = names[int(example["label"])]
     if not labels:

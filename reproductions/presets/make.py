@@ -59,7 +59,8 @@ DATASETS = {
         "test": "the test split: 736 chromosomes of 16 held-out karyotypes",
         "cells": "chromosomes of held-out karyotypes (patients)",
         "polarity": "bright chromosome on a black background (Q-banded BioImLab crops, "
-                    "background 0); dark-on-white karyotype images must be inverted",
+                    "background 0); predict's --background auto (the default) inverts "
+                    "an image whose border is light (dark-on-white karyotype crops)",
         "limits": ["Q-banded chromosomes from one lab (BioImLab, Padova); G-banded images "
                    "differ in banding and polarity."],
     },
@@ -210,8 +211,12 @@ def total_size(root: Path, exclude: str | None = None) -> int:
 
 
 def metric_entry(result: dict, *, dataset: str, config: str | None, split: str, cells: str,
-                 command: str, model_sha256: str, predict_args: Sequence[str] = ()) -> dict:
+                 command: str, model_sha256: str, predict_args: Sequence[str] = (),
+                 images: str | None = None) -> dict:
+    """One measured row of the card; ``images``: how the test images were
+    changed before ``predict`` saw them (``None``: as in the dataset)."""
     return {"dataset": dataset, "config": config, "split": split, "cells": cells,
+            **({"images": images} if images else {}),
             **{k: result[k] for k in ("n", "accuracy", "mca", "per_class_recall", "support")},
             "command": command, "predict_args": list(predict_args),
             "model_sha256": model_sha256,
@@ -277,8 +282,12 @@ def make_preset(source, name: str, *, dest_root: Path | None = None, paper: str 
     with tempfile.TemporaryDirectory(prefix="preset-") as tmp:
         tmp = Path(tmp)
         copies = {"float32": tmp / "float32.keras", "float16": tmp / "float16.keras"}
-        precision_lib.store_float32(source, copies["float32"])
-        counts = precision_lib.store_float16(source, copies["float16"])
+        stripped = tmp / "inference.keras"  # no optimizer state (files exported before it)
+        dropped = export.strip_training_state(source, stripped)
+        if dropped:
+            log(f"left out {dropped:,} values of optimizer state that {source} carries")
+        precision_lib.store_float32(stripped, copies["float32"])
+        counts = precision_lib.store_float16(stripped, copies["float16"])
         measured, decision = {}, {}
         if test_data is not None:
             builder = test_data[0]
