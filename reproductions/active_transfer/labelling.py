@@ -69,15 +69,62 @@ def save_model(model, path, *, classes: Sequence[str], labelled: Sequence[dict] 
     return path
 
 
+def open_preset(name) -> tuple:
+    """``(classifier, sidecar dict)`` of a preset (its name or folder): the
+    trained network behind the preset's preprocessing layer, which must be
+    the active-transfer preprocessing (:class:`layers.PerImageMinMaxResize`
+    at the classifier's input size, what :func:`load_images` applies), and
+    the class names the preset carries; nothing labelled yet (round 0)."""
+    import layers as L
+    from reproductions import presets
+    from reproductions.common import export
+
+    try:
+        model = presets.load(name)
+    except presets.PresetError as exc:
+        raise UserError(str(exc)) from None
+    classifier = presets.classifier(name)
+    prep = export.preprocess_layer(model)
+    size = int(classifier.input_shape[1])
+    same = (isinstance(prep, L.PerImageMinMaxResize) and int(prep.size) == size
+            and (prep.method, prep.clip, prep.antialias, prep.pad_to_square)
+            == ("bicubic", True, False, False))
+    if not same:
+        raise UserError(
+            f"preset {name!r} preprocesses with {type(prep).__name__} "
+            f"({prep.get_config()}), not the per-image min-max resize to {size} px that "
+            "this labelling loop applies: use a HEp-2 preset of the active-transfer "
+            "paper (python -m reproductions.presets lists them).")
+    meta = presets.metadata(name)
+    return classifier, {
+        "classes": export.class_names(model), "round": 0, "labelled": [],
+        "parent": f"preset {meta.get('name', name)} (sha256 {meta['file']['sha256']})",
+        "note": f"the preset {meta.get('name', name)}, as shipped"}
+
+
+def preset_name(path) -> str | None:
+    """The preset that ``--model`` names, or ``None`` when it is a file."""
+    from reproductions import presets
+
+    candidate = Path(path).expanduser()
+    if candidate.is_file() or not presets.is_preset(path):
+        return None
+    return presets.metadata(path).get("name", candidate.name)
+
+
 def open_model(path) -> tuple:
-    """``(model, sidecar dict)``; a ``UserError`` saying what is wrong."""
+    """``(model, sidecar dict)`` of a model saved by this command, or of a
+    preset (:func:`open_preset`); a ``UserError`` saying what is wrong."""
     import keras
 
+    if preset_name(path) is not None:
+        return open_preset(path)
     path = Path(path).expanduser()
     if path.suffix != ".keras" or not path.is_file():
-        raise UserError(f"--model {path} is not a .keras file. Use a model saved by this "
-                        "command (the reproduction's initial.keras / final.keras, or the "
-                        "output of `update`).")
+        raise UserError(f"--model {path} is not a .keras file or a preset. Use a model "
+                        "saved by this command (the reproduction's initial.keras / "
+                        "final.keras, or the output of `update`) or a preset's name "
+                        "(python -m reproductions.presets lists them).")
     meta_path = sidecar(path)
     if not meta_path.is_file():
         raise UserError(f"{path} has no {meta_path.name} beside it (its class names and "
@@ -245,7 +292,11 @@ def read_labels(csv_path, classes: Sequence[str], labelled: Sequence[dict]) -> l
 
 
 def next_model_path(model_path: Path) -> Path:
-    """``x.keras`` -> ``x-round1.keras``; ``x-round3.keras`` -> ``x-round4.keras``."""
+    """``x.keras`` -> ``x-round1.keras``; ``x-round3.keras`` -> ``x-round4.keras``;
+    a preset ``NAME`` -> ``NAME-round1.keras`` in the working directory."""
+    name = preset_name(model_path)
+    if name is not None:
+        return Path.cwd() / f"{name}-round1.keras"
     match = re.fullmatch(r"(.*)-round(\d+)", model_path.stem)
     stem = f"{match[1]}-round{int(match[2]) + 1}" if match else f"{model_path.stem}-round1"
     return model_path.with_name(stem + ".keras")
@@ -262,8 +313,8 @@ def update(model_path, labels_csv, out=None, *, classes: Sequence[str] | None = 
     from reproductions.common import training
     from reproductions.common.data import ArraySplit
 
-    model_path = Path(model_path).expanduser()
     model, meta = open_model(model_path)
+    model_path = Path(model_path).expanduser()
     out = next_model_path(model_path) if out is None else Path(out).expanduser()
     if out.exists() or sidecar(out).exists():
         raise UserError(f"{out} exists; pass another --out (models are never overwritten).")
@@ -294,7 +345,8 @@ def update(model_path, labels_csv, out=None, *, classes: Sequence[str] | None = 
                                  early_stopping_patience=patience, tensorboard=False,
                                  verbose=verbose, bn_recalibration_images=(
                                      PROFILE_SETTINGS.bn_recalibration_images))
-    save_model(model, out, classes=class_names, labelled=items, parent=model_path,
+    save_model(model, out, classes=class_names, labelled=items,
+               parent=meta["parent"] if preset_name(model_path) else model_path,
                round_=int(meta.get("round", 0)) + 1,
                note=f"fine-tuned on {len(items)} labelled images ({len(new)} new): "
                     f"{outcome.stopped_by}")

@@ -10,7 +10,9 @@ import pytest
 
 from reproductions.active_transfer import __main__ as command
 from reproductions.active_transfer import active, labelling, models
+from reproductions import presets
 from reproductions.active_transfer.paper import TARGET_CLASSES
+from reproductions.common import export
 from tfds_builders.synthetic_hep2 import generator
 
 SMALL = dict(input_shape=(32, 32, 1), filters=8, fusion_filters=16)
@@ -196,3 +198,51 @@ def test_query_refusals(pool, start, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert command.main(["query", "--model", str(start), "--pool", str(tmp_path / "empty")]) == 2
     assert "holds no images" in capsys.readouterr().err
+
+
+# --- starting from a preset ---------------------------------------------------
+I3A_PRESET = "i3a_wavelet_resnet_in_al20"
+
+
+@pytest.mark.skipif(I3A_PRESET not in presets.list_presets(), reason="preset not shipped")
+def test_the_loop_starts_from_a_preset(pool, tmp_path, monkeypatch, capsys):
+    """``--model <preset>``: query scores the pool with the preset's network
+    exactly as ``predict`` does (same preprocessing, same probabilities), and
+    update writes ``<preset>-round1.keras`` in the working directory, whose
+    parent is the preset with its sha256."""
+    folder, truth = pool
+    monkeypatch.chdir(tmp_path)
+    first = tmp_path / "round1.csv"
+    assert command.main(["query", "--model", I3A_PRESET, "--pool", str(folder), "--n", "6",
+                         "--out", str(first)]) == 0
+    rows = read(first)
+    inference = presets.load(I3A_PRESET)  # raw uint8 image -> probabilities
+    for row in rows:
+        probs = np.asarray(inference(labelling.read_image(row["path"])[None]))[0]
+        assert row["predicted"] == export.class_names(inference)[int(np.argmax(probs))]
+        assert float(row["uncertainty"]) == pytest.approx(
+            float(active.uncertainty(probs[None], "entropy")[0]), abs=1e-4)
+    assert command.main(["update", "--model", I3A_PRESET, "--labels",
+                         str(expert(first, truth, tmp_path / "labelled1.csv")),
+                         "--epochs", "1"]) == 0
+    model, meta = labelling.open_model(tmp_path / f"{I3A_PRESET}-round1.keras")
+    sha = presets.metadata(I3A_PRESET)["file"]["sha256"]
+    assert meta["round"] == 1 and meta["parent"] == f"preset {I3A_PRESET} (sha256 {sha})"
+    assert meta["classes"] == presets.metadata(I3A_PRESET)["classes"]
+    assert sorted(i["path"] for i in meta["labelled"]) == sorted(r["path"] for r in rows)
+    assert model.input_shape == (None, 64, 64, 1)
+
+
+def test_a_preset_with_other_preprocessing_is_refused(pool, tmp_path, capsys):
+    """A preset whose preprocessing is not the active-transfer one (here a
+    bilinear resize without clipping) is refused, naming the layer."""
+    from tests.test_presets import tiny_inference_model
+    from reproductions.presets import make as make_lib
+
+    source = tiny_inference_model(tmp_path / "tiny" / export.FILE_NAME)
+    dest = make_lib.make_preset(source, "tiny_bilinear", dest_root=tmp_path / "zoo",
+                                paper="tiny", profile="smoke", log=lambda *a: None)
+    folder, _ = pool
+    assert command.main(["query", "--model", str(dest), "--pool", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "PerImageMinMaxResize" in err and "not the per-image min-max resize" in err
