@@ -278,6 +278,7 @@ def make_preset(source, name: str, *, dest_root: Path | None = None, paper: str 
                           test_data[0] if test_data is not None else None)
     dest_root = Path(presets.PRESETS_DIR) if dest_root is None else Path(dest_root)
     dest = dest_root / name
+    packaged = _head_commit()  # before the preset's own files make the tree dirty
 
     with tempfile.TemporaryDirectory(prefix="preset-") as tmp:
         tmp = Path(tmp)
@@ -388,8 +389,7 @@ def make_preset(source, name: str, *, dest_root: Path | None = None, paper: str 
                      "results": str(results_file) if results_file else None,
                      "command": prov.get("command"), "source_file": str(source)},
         "commit": {"training": prov.get("commit"), "training_dirty": prov.get("dirty"),
-                   "packaged": _head_commit()["commit"],
-                   "packaged_dirty": _head_commit()["dirty"]},
+                   "packaged": packaged["commit"], "packaged_dirty": packaged["dirty"]},
         "versions": {**prov.get("packages", {}), **{f"{k} (packaged)": v
                                                      for k, v in _versions().items()}}
         if prov.get("packages") else _versions(),
