@@ -91,3 +91,24 @@ def test_load_into_a_model_with_another_head(preset):
     np.testing.assert_array_equal(model.get_layer("tiny_conv").kernel.numpy(),
                                   presets.classifier(preset).get_layer("tiny_conv")
                                   .kernel.numpy())
+
+
+def test_validation_sees_batch_norm_statistics_of_the_trained_weights(preset):
+    """After training, the BatchNorm moving mean is the mean of its inputs
+    over the training images under the kept weights (re-estimated before
+    every validation), not a lagging moving average: a from-scratch network
+    on a small folder would otherwise validate as a one-class predictor."""
+    import keras
+
+    classifier = presets.classifier(preset)
+    network, _ = finetune.build_network(classifier, ["x", "y"], ["x", "y"], from_scratch=True,
+                                        seed=3)
+    rng = np.random.default_rng(0)
+    x = rng.random((16, 16, 16, 1)).astype("float32")
+    y = rng.integers(0, 2, 16)
+    finetune.train(network, {"train": (x, y), "validation": (x[:8], y[:8])}, epochs=2,
+                   patience=2, batch_size=8, learning_rate=1e-2, seed=0, verbose=0)
+    bn = network.get_layer("tiny_bn")
+    inputs = keras.Model(network.inputs, bn.input)(x)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), np.mean(inputs, axis=(0, 1, 2)),
+                               rtol=1e-4, atol=1e-5)
