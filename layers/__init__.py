@@ -3,7 +3,9 @@
 Every layer is registered with ``keras.saving.register_keras_serializable``
 under the package name ``hep2repro`` (``Standardization``: ``hep2repro_dcae``,
 the name it was first saved under) so that saved ``.keras`` models load
-without ``custom_objects``.
+without ``custom_objects``. They are written in ``keras.ops`` and give the
+same results on the TensorFlow, JAX and PyTorch backends (``tests/backends``),
+where TensorFlow need not be installed.
 """
 
 from .dilated import DilatedBlock

@@ -8,12 +8,14 @@ A model ``keras.Input((None, None, channels), dtype="uint8")`` →
 file (``python -m reproductions.predict``). The preprocessing layers run
 exactly the ops of the training pipelines (``reproductions/<paper>/data.py``),
 one image at a time, in float32; the output is cast to the layer's compute
-dtype.
+dtype. They are written in ``keras.ops`` and give the same on every Keras
+backend.
 """
 
 import keras
-import tensorflow as tf
+from keras import ops
 
+from . import _resample
 from ._common import register
 
 __all__ = ["ClassNames", "CropPadDownsample", "PerImageMinMaxResize"]
@@ -26,11 +28,47 @@ def _size(value):
     return value
 
 
+def _method(value):
+    value = str(value)
+    if value not in _resample.METHODS:
+        raise ValueError(f"`method` must be one of {_resample.METHODS}, got {value!r}.")
+    return value
+
+
+def _resize(x, size, method, antialias, rows, cols):
+    """Resizes the float32 ``(batch, H, W, C)`` batch ``x`` to ``size × size``
+    as ``tf.image.resize`` resizes a zero-padded canvas holding (part of) it.
+
+    ``rows`` (and ``cols`` alike) is ``(side, first, top, length)``: the
+    canvas has ``side`` rows, and its rows ``top … top + length - 1`` are rows
+    ``first …`` of ``x`` (the others are zeros). Each is a tensor of shape
+    ``(batch, 1)``, or ``(1, 1)`` when the same for the whole batch (ints)."""
+    height, width = ops.shape(x)[1], ops.shape(x)[2]
+    count = _resample.tap_count(method, antialias, _largest(height, width), size)
+    for side, first, top, length in (rows, cols):
+        index, weight = _resample.taps(ops.cast(side, "float32"), size, method, antialias, count)
+        data = index - top[..., None]  # position in the data, from `first`
+        weight = ops.where(ops.logical_and(data >= 0, data < length[..., None]), weight, 0.0)
+        index = ops.clip(data + first[..., None], 0, ops.shape(x)[1] - 1)
+        # rows first, then (swapped into place) the columns
+        x = ops.transpose(_resample.gather_rows(x, index, weight), (0, 2, 1, 3))
+    return x
+
+
+def _largest(a, b):
+    return max(a, b) if isinstance(a, int) and isinstance(b, int) else ops.maximum(a, b)
+
+
+def _column(value):
+    """An int or a scalar / per-image tensor as an int32 tensor of shape ``(-1, 1)``."""
+    return ops.reshape(ops.cast(value, "int32"), (-1, 1))
+
+
 @register
 class PerImageMinMaxResize(keras.layers.Layer):
     """Per-image min-max scaling to [0, 1], optionally padded with 0 to a
-    square, then ``tf.image.resize`` to ``size × size``, optionally clipped to
-    [0, 1] -- the HEp-2 preprocessing of the papers:
+    square, then resized as ``tf.image.resize`` resizes to ``size × size``,
+    optionally clipped to [0, 1] -- the HEp-2 preprocessing of the papers:
 
     * DRI and DRSN-DC: ``PerImageMinMaxResize(size)`` (bilinear);
     * active transfer: ``method="bicubic", clip=True``;
@@ -38,33 +76,33 @@ class PerImageMinMaxResize(keras.layers.Layer):
 
     Input: ``(batch, H, W, C)`` of any dtype and any ``H, W``; the minimum and
     maximum are over the whole image (all channels), as in
-    ``reproductions.common.data.minmax_normalize``."""
+    ``reproductions.common.data.minmax_normalize``. ``method``: ``bilinear``,
+    ``bicubic`` or ``nearest``, with ``tf.image.resize``'s results on every
+    Keras backend (``layers._resample``)."""
 
     def __init__(self, size, method="bilinear", antialias=False, pad_to_square=False,
                  clip=False, **kwargs):
         super().__init__(**kwargs)
         self.size = _size(size)
-        self.method = str(method)
+        self.method = _method(method)
         self.antialias = bool(antialias)
         self.pad_to_square = bool(pad_to_square)
         self.clip = bool(clip)
 
     def call(self, inputs):
-        x = tf.cast(inputs, tf.float32)
-        lo = tf.reduce_min(x, axis=[1, 2, 3], keepdims=True)
-        hi = tf.reduce_max(x, axis=[1, 2, 3], keepdims=True)
-        x = (x - lo) / tf.maximum(hi - lo, 1e-6)
-        if self.pad_to_square:
-            shape = tf.shape(x)
-            h, w = shape[1], shape[2]
-            side = tf.maximum(h, w)
-            top, left = (side - h) // 2, (side - w) // 2
-            x = tf.pad(x, [[0, 0], [top, side - h - top], [left, side - w - left], [0, 0]])
-        x = tf.image.resize(x, (self.size, self.size), method=self.method,
-                            antialias=self.antialias)
+        x = ops.cast(inputs, "float32")
+        lo = ops.min(x, axis=(1, 2, 3), keepdims=True)
+        hi = ops.max(x, axis=(1, 2, 3), keepdims=True)
+        x = (x - lo) / ops.maximum(hi - lo, 1e-6)
+        h, w = ops.shape(x)[1], ops.shape(x)[2]
+        side_h, side_w = (_largest(h, w),) * 2 if self.pad_to_square else (h, w)
+        zero = _column(0)
+        x = _resize(x, self.size, self.method, self.antialias,
+                    (_column(side_h), zero, _column((side_h - h) // 2), _column(h)),
+                    (_column(side_w), zero, _column((side_w - w) // 2), _column(w)))
         if self.clip:
-            x = tf.clip_by_value(x, 0.0, 1.0)
-        return tf.cast(x, self.compute_dtype)
+            x = ops.clip(x, 0.0, 1.0)
+        return ops.cast(x, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.size, self.size, input_shape[-1])
@@ -75,6 +113,18 @@ class PerImageMinMaxResize(keras.layers.Layer):
                 "clip": self.clip}
 
 
+def _extent(mask):
+    """First index and length of the ``True`` run spanning each row of the
+    ``(batch, n)`` mask; all of ``[0, n)`` where a row has none."""
+    n = ops.shape(mask)[1]
+    position = ops.arange(n, dtype="int32")[None, :]
+    some = ops.any(mask, axis=1, keepdims=True)
+    first = ops.min(ops.where(mask, position, n), axis=1, keepdims=True)
+    end = ops.max(ops.where(mask, position + 1, 0), axis=1, keepdims=True)
+    first = ops.where(some, first, 0)
+    return first, ops.where(some, end, n) - first
+
+
 @register
 class CropPadDownsample(keras.layers.Layer):
     """Super-Xception's chromosome preprocessing without length normalisation:
@@ -82,6 +132,8 @@ class CropPadDownsample(keras.layers.Layer):
     side symmetrically with 0 to a square, anti-aliased bicubic resize to
     ``low_res × low_res``, clip to [0, 1]. (Length normalisation pads to the
     longest chromosome of the karyotype, which a single image does not know.)
+    Each image of the batch gets its own box; the resize is
+    ``tf.image.resize``'s on every Keras backend (``layers._resample``).
 
     ``length_normalization``: whether the classifier behind this layer was
     trained with length normalisation (``True`` / ``False``; ``None``, the
@@ -97,32 +149,15 @@ class CropPadDownsample(keras.layers.Layer):
         self.length_normalization = (None if length_normalization is None
                                      else bool(length_normalization))
 
-    def _one(self, image):
-        image = tf.cast(image, tf.float32) / 255.0
-        mask = tf.reduce_max(image, axis=-1) > 0.0
-        rows = tf.where(tf.reduce_any(mask, axis=1))[:, 0]
-        cols = tf.where(tf.reduce_any(mask, axis=0))[:, 0]
-        shape = tf.shape(image, out_type=tf.int64)
-        some_rows, some_cols = tf.size(rows) > 0, tf.size(cols) > 0
-        r0 = tf.cond(some_rows, lambda: rows[0], lambda: tf.constant(0, tf.int64))
-        r1 = tf.cond(some_rows, lambda: rows[-1] + 1, lambda: shape[0])
-        c0 = tf.cond(some_cols, lambda: cols[0], lambda: tf.constant(0, tf.int64))
-        c1 = tf.cond(some_cols, lambda: cols[-1] + 1, lambda: shape[1])
-        image = image[r0:r1, c0:c1]
-        shape = tf.shape(image)
-        h, w = shape[0], shape[1]
-        side = tf.maximum(h, w)
-        top, left = (side - h) // 2, (side - w) // 2
-        image = tf.pad(image, [[top, side - h - top], [left, side - w - left], [0, 0]])
-        image = tf.image.resize(image, (self.low_res, self.low_res), method="bicubic",
-                                antialias=True)
-        return tf.clip_by_value(image, 0.0, 1.0)
-
     def call(self, inputs):
-        channels = inputs.shape[-1]
-        out = tf.map_fn(self._one, inputs, fn_output_signature=tf.TensorSpec(
-            (self.low_res, self.low_res, channels), tf.float32))
-        return tf.cast(out, self.compute_dtype)
+        image = ops.cast(inputs, "float32") / 255.0
+        mask = ops.max(image, axis=-1) > 0.0  # (batch, H, W)
+        r0, h = _extent(ops.any(mask, axis=2))
+        c0, w = _extent(ops.any(mask, axis=1))
+        side = ops.maximum(h, w)
+        out = _resize(image, self.low_res, "bicubic", True,
+                      (side, r0, (side - h) // 2, h), (side, c0, (side - w) // 2, w))
+        return ops.cast(ops.clip(out, 0.0, 1.0), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.low_res, self.low_res, input_shape[-1])

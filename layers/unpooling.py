@@ -18,11 +18,14 @@ switch-free reading, nearest-neighbour upsampling, is
 lineage.) Table I lists a padding of 2 for Pool 4/Unpool 4, which contradicts
 its own 28x28 -> 14x14 sizes; use ``padding="valid"`` there.
 
-Both layers use ``tf.nn.max_pool_with_argmax`` and TensorFlow scatter ops,
-so they need the TensorFlow backend (the project's backend).
+Both layers are written in ``keras.ops`` and run on every Keras backend. The
+switches are those of ``tf.nn.max_pool_with_argmax`` (the first maximum of a
+window in row-major order, where several are equal); the unpooling is a
+``keras.ops.scatter``.
 """
 
 import keras
+from keras import ops
 
 from ._common import pair, register
 
@@ -37,13 +40,34 @@ def _pooled_length(n, pool, stride, padding):
     return (n - pool) // stride + 1
 
 
+def _index_dtype():
+    """int64, as ``tf.nn.max_pool_with_argmax``; int32 on JAX without 64-bit
+    types enabled (which would truncate int64 to it with a warning)."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            return "int32"
+    return "int64"
+
+
+def _padding(n, pooled, pool, stride, padding):
+    """(before, after) of TensorFlow's padding of a length-``n`` axis."""
+    if padding == "valid":
+        return (0, 0)
+    total = (pooled - 1) * stride + pool - n
+    total = max(total, 0) if isinstance(total, int) else ops.maximum(total, 0)
+    return (total // 2, total - total // 2)
+
+
 @register
 class MaxPoolingWithArgmax2D(keras.layers.Layer):
     """2-D max pooling that also returns the argmax "switches".
 
     ``pooled, argmax = MaxPoolingWithArgmax2D()(x)`` for ``x`` of shape
     ``(N, H, W, C)``: ``pooled`` equals ``keras.layers.MaxPooling2D`` with the
-    same arguments; ``argmax`` (int64, same shape as ``pooled``) holds, for
+    same arguments; ``argmax`` (int64 -- int32 on JAX without 64-bit types --
+    same shape as ``pooled``) holds, for
     every pooled value, the flat index ``(y * W + x) * C + c`` of the maximum
     within its own example (``tf.nn.max_pool_with_argmax`` with
     ``include_batch_in_index=False``). Feed both to :class:`MaxUnpooling2D`.
@@ -65,16 +89,33 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
         self.padding = padding
 
     def call(self, inputs):
-        import tensorflow as tf
-
-        pooled, argmax = tf.nn.max_pool_with_argmax(
-            inputs,
-            ksize=(1,) + self.pool_size + (1,),
-            strides=(1,) + self.strides + (1,),
-            padding=self.padding.upper(),
-            include_batch_in_index=False,
-        )
-        return pooled, argmax
+        pooled = ops.max_pool(inputs, self.pool_size, self.strides, self.padding)
+        shape = ops.shape(inputs)
+        height, width, channels = shape[1], shape[2], inputs.shape[-1]
+        out_h, out_w = pooled.shape[1], pooled.shape[2]
+        if out_h is None or out_w is None:  # TensorFlow graphs of unknown size
+            out_h, out_w = ops.shape(pooled)[1], ops.shape(pooled)[2]
+        # TensorFlow's "same" padding: the larger half after; padded samples never win
+        pad_h = _padding(height, out_h, self.pool_size[0], self.strides[0], self.padding)
+        pad_w = _padding(width, out_w, self.pool_size[1], self.strides[1], self.padding)
+        padded = inputs
+        if self.padding == "same":
+            padded = ops.pad(inputs, ((0, 0), pad_h, pad_w, (0, 0)), constant_values=float("-inf"))
+        # the first window offset (row-major) holding the maximum
+        window = self.pool_size[0] * self.pool_size[1]
+        first = None
+        for k in reversed(range(window)):
+            dy, dx = divmod(k, self.pool_size[1])
+            candidate = padded[:, dy:dy + (out_h - 1) * self.strides[0] + 1:self.strides[0],
+                               dx:dx + (out_w - 1) * self.strides[1] + 1:self.strides[1]]
+            is_max = candidate == pooled
+            first = ops.where(is_max, k, window if first is None else first)
+        dy, dx = first // self.pool_size[1], first % self.pool_size[1]
+        row = ops.arange(out_h, dtype="int32")[:, None, None] * self.strides[0] - pad_h[0]
+        col = ops.arange(out_w, dtype="int32")[None, :, None] * self.strides[1] - pad_w[0]
+        channel = ops.arange(channels, dtype="int32")
+        argmax = ((row + dy) * ops.cast(width, "int32") + col + dx) * channels + channel
+        return pooled, ops.cast(argmax, _index_dtype())
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape
@@ -90,7 +131,7 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
         shape, _ = self.compute_output_shape(inputs.shape)
         return (
             keras.KerasTensor(shape, dtype=self.compute_dtype),
-            keras.KerasTensor(shape, dtype="int64"),
+            keras.KerasTensor(shape, dtype=_index_dtype()),
         )
 
     def get_config(self):
@@ -107,8 +148,12 @@ class MaxUnpooling2D(keras.layers.Layer):
     ``y = MaxUnpooling2D()([pooled, argmax, reference])``: returns zeros of
     the pre-pooling shape ``(N, H, W, C)`` in which each pooled value is put
     back at the position recorded in ``argmax`` by
-    :class:`MaxPoolingWithArgmax2D` (values whose windows share a maximum
-    write the same value there). Gradients flow to ``pooled``.
+    :class:`MaxPoolingWithArgmax2D`. Where overlapping windows share a
+    maximum, one of them (whichever the backend's scatter keeps) writes its
+    value there -- the same value, when they come from the pooling -- and
+    only that one gets the gradient, as for a single write (TensorFlow's
+    overwriting scatter, used before, gave it to every one of them: twice the
+    gradient for a maximum in two windows). Gradients flow to ``pooled``.
 
     The indices are only meaningful for the pre-pooling width ``W``, so the
     output size must be that of the tensor that was pooled:
@@ -135,28 +180,27 @@ class MaxUnpooling2D(keras.layers.Layer):
             raise ValueError("MaxUnpooling2D expects [pooled, argmax] or [pooled, argmax, reference].")
 
     def call(self, inputs):
-        import tensorflow as tf
-
         values, argmax = inputs[0], inputs[1]
         channels = values.shape[-1]
-        if len(inputs) == 3:
-            ref_shape = tf.shape(inputs[2])
-            height, width = ref_shape[1], ref_shape[2]
-        else:
-            shape = tf.shape(values)
-            height, width = shape[1] * self.size[0], shape[2] * self.size[1]
-        batch = tf.shape(values)[0]
-        flat_values = tf.reshape(values, (batch, -1))
-        flat_index = tf.reshape(tf.cast(argmax, "int64"), (batch, -1))
-        batch_index = tf.broadcast_to(tf.range(tf.cast(batch, "int64"), dtype="int64")[:, None], tf.shape(flat_index))
-        scatter_index = tf.stack([batch_index, flat_index], axis=-1)
-        size = tf.cast(height * width * channels, "int64")
-        zeros = tf.zeros(tf.stack([tf.cast(batch, "int64"), size]), dtype=values.dtype)
-        out = tf.tensor_scatter_nd_update(zeros, scatter_index, flat_values)
-        out = tf.reshape(out, tf.stack([batch, height, width, channels]))
-        if not tf.executing_eagerly():  # keep the static shape inside tf.function
-            out.set_shape(self.compute_output_shape([t.shape for t in inputs]))
-        return out
+        height, width = self.compute_output_shape([t.shape for t in inputs])[1:3]
+        if height is None or width is None:  # TensorFlow graphs of unknown size
+            if len(inputs) == 3:
+                height, width = ops.shape(inputs[2])[1], ops.shape(inputs[2])[2]
+            else:
+                height = ops.shape(values)[1] * self.size[0]
+                width = ops.shape(values)[2] * self.size[1]
+        batch = ops.shape(values)[0]
+        index = ops.reshape(ops.cast(argmax, "int32"), (batch, -1))  # within each example
+        window = ops.broadcast_to(ops.arange(ops.shape(index)[1], dtype="int32")[None], ops.shape(index))
+        example = ops.broadcast_to(ops.arange(batch, dtype="int32")[:, None], ops.shape(index))
+        where = ops.reshape(ops.stack([example, index], axis=-1), (-1, 2))
+        shape = (batch, height * width * channels)
+        # one window per position writes (an adding scatter: exact, gradients to it alone)
+        writer = ops.scatter_update(ops.full(shape, -1, "int32"), where, ops.reshape(window, (-1,)))
+        writes = ops.take_along_axis(writer, index, axis=1) == window
+        values = ops.where(writes, ops.reshape(values, (batch, -1)), ops.zeros((), values.dtype))
+        out = ops.scatter(where, ops.reshape(values, (-1,)), shape)
+        return ops.reshape(out, (batch, height, width, channels))
 
     def compute_output_shape(self, input_shape):
         values_shape = input_shape[0]

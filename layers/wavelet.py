@@ -15,10 +15,11 @@ with the signal extended by the chosen mode (``periodization``: odd signals are
 padded with their last sample and wrapped, and the output is shifted by
 ``len(h) // 2 - 1`` samples). Here the same extension is done with a gather
 along H and W (indices computed with NumPy when the size is static, with
-TensorFlow ops when it is not), followed by one depthwise ``F x F`` convolution
+``keras.ops`` when it is not), followed by one depthwise ``F x F`` convolution
 with stride 2 whose four kernels are the outer products of the reversed
 ``dec_lo`` / ``dec_hi`` filters. Everything runs in the graph, on batches, on
-CPU or GPU; results equal ``pywt.dwt2(x, wavelet, mode, axes=(1, 2))`` up to
+CPU or GPU, on every Keras backend; results equal
+``pywt.dwt2(x, wavelet, mode, axes=(1, 2))`` up to
 float32 rounding.
 """
 
@@ -63,17 +64,9 @@ def _kernel(wavelet, channels):
     return np.broadcast_to(bank[:, :, None, :], bank.shape[:2] + (channels, 4)).copy()
 
 
-def _tf_namespace():
-    import tensorflow as tf
-
-    return types.SimpleNamespace(
-        arange=tf.range,
-        mod=tf.math.floormod,
-        where=tf.where,
-        minimum=tf.minimum,
-        clip=tf.clip_by_value,
-        logical_and=tf.logical_and,
-    )
+#: The array functions of :func:`_extension` for sizes known only when run.
+_OPS = types.SimpleNamespace(arange=ops.arange, mod=ops.mod, where=ops.where,
+                             minimum=ops.minimum, clip=ops.clip, logical_and=ops.logical_and)
 
 
 def dwt_output_length(n, filter_len, mode):
@@ -91,9 +84,9 @@ def _extension(n, filter_len, mode):
 
     Returns ``(indices, mask)``; ``mask`` (1 inside the signal, 0 outside) is
     only used by the ``zero`` mode. ``n`` is a Python int (NumPy result) or a
-    scalar tensor (TensorFlow result).
+    scalar tensor (a ``keras.ops`` result).
     """
-    xp = np if isinstance(n, (int, np.integer)) else _tf_namespace()
+    xp = np if isinstance(n, (int, np.integer)) else _OPS
     f = filter_len
     if mode == "periodization":
         n_even = n + n % 2  # odd signals get their last sample repeated
@@ -122,10 +115,8 @@ def _extension(n, filter_len, mode):
 
 def _extend(x, axis, filter_len, mode):
     n = x.shape[axis]
-    if n is None:
-        import tensorflow as tf
-
-        n = tf.shape(x)[axis]
+    if n is None:  # TensorFlow graphs: a scalar tensor
+        n = ops.shape(x)[axis]
     idx, mask = _extension(n, filter_len, mode)
     if isinstance(idx, np.ndarray) and mask is None and np.array_equal(idx, np.arange(n)):
         return x  # e.g. haar + periodization on an even size: nothing to extend
