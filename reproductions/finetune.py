@@ -44,13 +44,9 @@ HEAD_NAME = "finetune_head"
 
 def preset_parts(model):
     """``(preprocessing layer, classifier)`` of an inference model."""
-    import keras
+    from reproductions import presets
 
-    nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-    if len(nested) != 1:
-        raise ValueError(f"{model.name}: expected one nested classifier, found "
-                         f"{[layer.name for layer in nested]}")
-    return model.layers[1], nested[0]
+    return model.layers[1], presets.nested_classifier(model)
 
 
 def features_of(classifier):

@@ -83,7 +83,7 @@ def open_preset(name) -> tuple:
         model = presets.load(name)
     except presets.PresetError as exc:
         raise UserError(str(exc)) from None
-    classifier = presets.classifier(name)
+    classifier = presets.nested_classifier(model)
     prep = export.preprocess_layer(model)
     size = int(classifier.input_shape[1])
     same = (isinstance(prep, L.PerImageMinMaxResize) and int(prep.size) == size

@@ -42,7 +42,8 @@ from pathlib import Path
 
 __all__ = ["PresetError", "PRESETS_DIR", "MODEL_FILE", "METADATA_FILE", "CARD_FILE",
            "SIZE_BUDGET_BYTES", "list_presets", "path", "folder", "metadata", "load",
-           "classifier", "load_into", "sha256_file", "check", "is_preset", "resolve_model"]
+           "classifier", "nested_classifier", "load_into", "sha256_file", "check",
+           "is_preset", "resolve_model"]
 
 #: Where the committed presets live (one folder each).
 PRESETS_DIR = Path(__file__).resolve().parent
@@ -138,18 +139,23 @@ def load(name):
     return predict.load_model(check(name))
 
 
-def classifier(name):
-    """The trained classifier inside the preset (preprocessed float images ->
-    probabilities): the nested model between the preprocessing layer and the
-    class names, e.g. for :func:`load_into`."""
+def nested_classifier(model):
+    """The trained classifier inside an inference model (preprocessed float
+    images -> probabilities): the one nested model between the preprocessing
+    layer and the class names."""
     import keras
 
-    model = load(name)
     nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
     if len(nested) != 1:
-        raise PresetError(f"preset {name!r}: expected one nested classifier model, found "
+        raise PresetError(f"{model.name}: expected one nested classifier model, found "
                           f"{[layer.name for layer in nested]}")
     return nested[0]
+
+
+def classifier(name):
+    """The trained classifier inside the preset (:func:`nested_classifier`
+    of :func:`load`), e.g. for :func:`load_into`."""
+    return nested_classifier(load(name))
 
 
 def load_into(model, name):
