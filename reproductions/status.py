@@ -25,7 +25,7 @@ import re
 import sys
 from pathlib import Path
 
-from reproductions.common import claims, report, summary
+from reproductions.common import claims, report, summary, verdict
 from reproductions.common.paper import PAPERS, PaperSpec, load_paper
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,8 +43,9 @@ def planned_runs(paper: PaperSpec, profile: dict) -> list[tuple[str, int]]:
             for seed in (seeds if row in multi else seeds[:1])]
 
 
-def status_line(key: str, data: dict, link: str) -> str:
-    """One paper's status cell from its ``results.json`` content."""
+def status_line(key: str, data: dict, link: str, verdict_word: str | None = None) -> str:
+    """One paper's status cell from its ``results.json`` content, led by
+    the paper's verdict (``common.verdict``) when given."""
     paper = load_paper(key)
     runs = data.get("runs", [])
     profile = data.get("profile", {})
@@ -53,7 +54,8 @@ def status_line(key: str, data: dict, link: str) -> str:
     missing = [p for p in planned if p not in stored]
     kind = (" (synthetic data)" if data.get("synthetic") else
             " (user data)" if data.get("user_data") else "")
-    parts = [f"[results]({link}): {profile.get('name')} profile{kind}, "
+    parts = [f"**verdict: {verdict_word}**"] if verdict_word else []
+    parts += [f"[results]({link}): {profile.get('name')} profile{kind}, "
              + (f"complete ({len(planned)} of {len(planned)} planned runs)" if not missing else
                 f"incomplete ({len(planned) - len(missing)} of {len(planned)} planned runs)")]
     if paper.claims:
@@ -91,8 +93,10 @@ def status_lines(root: Path = ROOT) -> dict[str, str]:
     for key in PAPERS:
         path = root / "results" / key / "results.json"
         if path.exists():
+            result = verdict.evaluate(load_paper(key), path.parent)
             out[key] = status_line(key, json.loads(path.read_text()),
-                                   f"results/{key}/README.md")
+                                   f"results/{key}/README.md",
+                                   None if result is None else result["verdict"])
             # a table replaced by a rerun under a changed protocol stays linked
             for old in sorted((root / "results" / key).glob("superseded_*/results.json")):
                 runs = len(json.loads(old.read_text()).get("runs", []))

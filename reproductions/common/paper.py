@@ -98,6 +98,16 @@ class Claim:
 
 
 @dataclasses.dataclass(frozen=True)
+class Evidence:
+    """A results folder that bears on the paper's verdict
+    (``common.verdict``): ``folder`` under ``results/<paper>/`` (``""``: the
+    committed table), ``label`` what it is ("committed table at 72 px")."""
+
+    folder: str
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
 class PaperSpec:
     key: str            # module name under reproductions/
     title: str
@@ -110,6 +120,10 @@ class PaperSpec:
     # position in the suite's listings (README status table, compare, the tests):
     # lowest first, then by key; None: after every numbered paper
     order: int | None = None
+    # the folders the verdict reads (common.verdict), the committed table first
+    evidence: tuple[Evidence, ...] = ()
+    # True where the paper's data cannot be had and the runs use a stand-in
+    stand_in_data: bool = False
 
     def table(self, key: str) -> Table:
         for table in self.tables:

@@ -276,9 +276,23 @@ def write_readme(store: ResultsStore) -> Path:
     if figures:
         lines += ["", "## Figures", ""]
         lines += [f"![{name}]({name})" for name in figures]
+    lines += verdict_markdown(store)
     path = store.dir / "README.md"
     atomic_write(path, "\n".join(lines) + "\n")
     return path
+
+
+def verdict_markdown(store: ResultsStore) -> list[str]:
+    """The closing *Verdict* section (``common.verdict``) of a paper's own
+    results folder (named after the paper, e.g. ``results/dri``) on its real
+    data; nothing for an experiment's subfolder, synthetic or user data."""
+    from reproductions.common import verdict
+
+    data = store.data
+    if store.dir.name != store.paper.key or data["synthetic"] or data.get("user_data"):
+        return []
+    result = verdict.evaluate(store.paper, store.dir)
+    return [] if result is None else ["", *verdict.markdown(store.paper, result)]
 
 
 def per_class_table(runs: Mapping[str, dict], metric: str, label=str) -> str:

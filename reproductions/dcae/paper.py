@@ -2,7 +2,8 @@
 ``../shared/papers/dcae_vununu2020.txt`` (accuracy in %)."""
 import dataclasses
 
-from reproductions.common.paper import Claim, DatasetSpec, PaperSpec, Row, Table
+from reproductions.common.paper import (Claim, DatasetSpec, Evidence, PaperSpec, Row,
+                                        Table)
 
 #: Figure 2's class order and labels (rows = output class, columns = target class).
 FIGURE2_CLASSES = ("homogeneous", "coarse_speckled", "fine_speckled", "nucleolar", "centromere")
@@ -83,6 +84,8 @@ PAPER = PaperSpec(
     # The ANN-vs-probe gap is per seed too, but both rows come from one run,
     # which a Claim cannot pair: reproductions/dcae/report.py computes it.
     claims=(Claim("dcae_minus_cnn", "table2", "gao_cnn", "dcae", "aca"),),
+    evidence=(Evidence("", "committed table (official specimen-disjoint split)"),
+              Evidence("cell_level", "cell-level split (specimens mixed)")),
 )
 
 #: The tables of a cell-level run (profile ``cell_level``, issue #34): the same

@@ -1,6 +1,7 @@
 """Table 1 of Swati, Sharma & Vig, transcribed from
 ``../shared/papers/super_xception_swati2019.txt`` (test accuracy, %)."""
-from reproductions.common.paper import Claim, DatasetSpec, PaperSpec, Row, Table
+from reproductions.common.paper import (Claim, DatasetSpec, Evidence, PaperSpec, Row,
+                                        Table)
 
 PAPER = PaperSpec(
     key="super_xception",
@@ -38,4 +39,6 @@ PAPER = PaperSpec(
     ),
     claims=(Claim("super_xception_minus_xception", "table1", "xception", "super_xception",
                   "aca"),),
+    evidence=(Evidence("", "committed table at 72 px"),
+              Evidence("input_size_128", "same command at 128 px")),
 )

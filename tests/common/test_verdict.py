@@ -1,0 +1,122 @@
+"""reproductions.common.verdict: the rule that turns stored tables into a
+paper's verdict, on a two-row paper typed here."""
+import json
+import statistics
+
+import pytest
+from scipy import stats
+
+from reproductions.common import verdict
+from reproductions.common.paper import Claim, Evidence, PaperSpec, Row, Table
+from reproductions.common.report import verdict_markdown
+
+PAPER = PaperSpec(
+    key="toy", title="Toy", citation="", source="", datasets={},
+    tables=(Table("t1", "Table 1: toy", ("aca",),
+                  (Row("base", "Baseline", {"aca": 80.0}),
+                   Row("prop", "Proposed", {"aca": 90.0}))),),
+    claims=(Claim("prop_minus_base", "t1", "base", "prop", "aca"),),
+    evidence=(Evidence("", "committed table"), Evidence("more", "bigger inputs")))
+
+
+def _runs(prop: list[float], base: list[float]) -> list[dict]:
+    return [{"row": row, "seed": seed, "wall_time_s": 1.0,
+             "values": {"t1": {row: {"aca": value}}}}
+            for row, values in (("prop", prop), ("base", base))
+            for seed, value in enumerate(values)]
+
+
+def _store(folder, runs, profile="cpu", reductions=("smaller inputs",)):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps({
+        "runs": runs, "profile": {"name": profile, "image_size": 64,
+                                  "reductions": list(reductions)}}))
+
+
+def _points(mean: float, std: float, n: int) -> list[float]:
+    """n points with exactly this mean and sample std."""
+    z = [i - (n - 1) / 2 for i in range(n)]
+    scale = std / statistics.stdev(z)
+    return [mean + scale * v for v in z]
+
+
+@pytest.mark.parametrize("mean,std", [(2.17, 1.78), (0.5, 1.0), (-1.0, 3.0)])
+def test_seeds_to_establish_is_where_the_t_test_crosses_alpha(mean, std):
+    n = verdict.seeds_to_establish(mean, std)
+    assert n >= verdict.SIGN_TEST_MIN_SEEDS
+    assert stats.ttest_1samp(_points(mean, std, n), 0.0).pvalue < 0.05
+    if n > verdict.SIGN_TEST_MIN_SEEDS:
+        assert stats.ttest_1samp(_points(mean, std, n - 1), 0.0).pvalue >= 0.05
+
+
+def test_seeds_to_establish_without_a_difference_or_spread():
+    assert verdict.seeds_to_establish(0.0, 1.0) is None
+    assert verdict.seeds_to_establish(None, None) is None
+    assert verdict.seeds_to_establish(0.01, 10.0, limit=50) is None
+
+
+def test_reproduced_needs_the_number_and_an_established_claim(tmp_path):
+    ahead = [11.0, 10.5, 10.8, 11.2, 10.9, 10.7]  # 6 seeds, all ahead by ~10
+    _store(tmp_path, _runs([80 + d for d in ahead], [80.0] * 6))
+    result = verdict.evaluate(PAPER, tmp_path)
+    assert result["verdict"] == verdict.REPRODUCED
+    assert result["settings"][1] == {"label": "bigger inputs", "folder": "more",
+                                     "stored": False}
+    # the same number with 3 seeds cannot establish the claim
+    _store(tmp_path, _runs([80 + d for d in ahead[:3]], [80.0] * 3))
+    result = verdict.evaluate(PAPER, tmp_path)
+    assert result["verdict"] == verdict.NOT_ESTABLISHED
+    assert "reaches the paper's number" in result["why"]
+
+
+def test_short_of_the_paper_refutes_only_under_the_paper_protocol(tmp_path):
+    _store(tmp_path, _runs([85.0, 84.0, 86.0], [80.0, 79.0, 81.0]))
+    assert verdict.evaluate(PAPER, tmp_path)["verdict"] == verdict.NOT_ESTABLISHED
+    _store(tmp_path / "more", _runs([85.0, 84.0, 86.0], [80.0, 79.0, 81.0]), profile="paper")
+    result = verdict.evaluate(PAPER, tmp_path)
+    assert result["verdict"] == verdict.NOT_REPRODUCED
+    assert "bigger inputs" in result["why"]
+
+
+def test_tolerance_widens_with_the_spread_over_seeds(tmp_path):
+    _store(tmp_path, _runs([88.5], [80.0]))  # 1.5 below: within 2 points
+    assert verdict.evaluate(PAPER, tmp_path)["settings"][0]["reaches"] is True
+    _store(tmp_path, _runs([87.0], [80.0]))
+    assert verdict.evaluate(PAPER, tmp_path)["settings"][0]["reaches"] is False
+    _store(tmp_path, _runs([84.0, 87.0, 90.0], [80.0] * 3))  # mean 87, std 3: 6 points
+    setting = verdict.evaluate(PAPER, tmp_path)["settings"][0]
+    assert setting["tolerance"] == pytest.approx(6.0) and setting["reaches"] is True
+
+
+def test_stand_in_data_is_never_compared(tmp_path):
+    import dataclasses
+    _store(tmp_path, _runs([90.0] * 6, [80.0 - d for d in range(6)]))
+    paper = dataclasses.replace(PAPER, stand_in_data=True)
+    assert verdict.evaluate(paper, tmp_path)["verdict"] == verdict.STAND_IN
+
+
+def test_markdown_gives_every_setting_and_the_gap_change(tmp_path):
+    _store(tmp_path, _runs([85.0, 84.0, 86.0], [80.0, 79.0, 81.0]))
+    _store(tmp_path / "more", _runs([88.0], [81.0]), reductions=())
+    text = "\n".join(verdict.markdown(PAPER, verdict.evaluate(PAPER, tmp_path)))
+    assert "**Not established at our compute**" in text
+    assert "Proposed 85.00 ± 1.00 (n=3) against the paper's 90.00 (−5.00 points)" in text
+    assert "Proposed 88.00 against the paper's 90.00 (−2.00 points), gap −5.00 points in " \
+           "the committed table" in text
+    assert "Its spread over seeds is unknown with one seed." in text
+    assert "paired t-test p = " in text
+
+
+class _Store:
+    def __init__(self, folder, synthetic=False):
+        self.dir, self.paper = folder, PAPER
+        self.data = {"synthetic": synthetic, "user_data": False}
+
+
+def test_readme_verdict_only_in_the_papers_own_real_data_folder(tmp_path):
+    folder = tmp_path / "toy"
+    _store(folder, _runs([85.0], [80.0]))
+    assert verdict_markdown(_Store(folder))[1] == "## Verdict"
+    assert verdict_markdown(_Store(folder, synthetic=True)) == []
+    _store(tmp_path / "elsewhere", _runs([85.0], [80.0]))
+    assert verdict_markdown(_Store(tmp_path / "elsewhere")) == []
