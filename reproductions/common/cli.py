@@ -59,6 +59,10 @@ def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profil
                         help="run only these of the profile's seeds (e.g. 2 to rerun one "
                         "seed with --rerun); the protocol and the results folder stay the "
                         "profile's")
+    parser.add_argument("--no-extra-runs", action="store_true",
+                        help="run only the rows' own runs, not the paper's extra ones "
+                        "(ablations, the criteria comparison), which stay planned for a "
+                        "later call; the protocol and the results folder stay the profile's")
     parser.add_argument("--epochs", type=int, help="override the profile's epochs for every row")
     parser.add_argument("--batch-size", type=int, help="override the profile's batch size")
     parser.add_argument("--image-size", type=int, help="override the profile's input size")

@@ -84,6 +84,9 @@ class Context:
     verbose: int
     state: dict = dataclasses.field(default_factory=dict)  # what ``load`` prepared
     strategy: Any = None  # tf.distribute strategy (--strategy)
+    #: ``training.train``'s ``pipeline`` (``None``: ``tf.data``); the portable
+    #: runs' NumPy batches (``reproductions.portable.pipeline``)
+    pipeline: Any = None
 
     @property
     def synthetic(self) -> bool:
@@ -226,7 +229,8 @@ def _main(spec: Reproduction, argv) -> int:
     if spec.load is not None:
         ctx.log("loading and preprocessing the splits")
         spec.hook("load")(ctx)
-    extra = list(spec.hook("extra_jobs")(ctx)) if spec.extra_jobs is not None else []
+    extra = (list(spec.hook("extra_jobs")(ctx))
+             if spec.extra_jobs is not None and ctx.options.extra_runs else [])
     run_all(ctx, spec, only_seeds(plan_jobs(ctx.profile, ctx.rows, extra),
                                   ctx.options.only_seeds))
     finish(ctx, spec)

@@ -33,6 +33,8 @@ class RunOptions:
       report_only: rewrite the report from the stored runs, train nothing.
       rerun: run stored jobs again, replacing their records.
       only_seeds: run only these of the profile's seeds (``None``: all).
+      extra_runs: run the paper's extra jobs (ablations, the criteria
+        comparison) too (``--no-extra-runs``: leave them for a later call).
       data_dir: TFDS data dir for the prepared datasets (``None``: TFDS's).
       image_folder: a dataset comes from ``--image-folder`` (the user's images).
       paper: the paper's own options (an instance of its ``options`` class;
@@ -44,6 +46,7 @@ class RunOptions:
     report_only: bool = False
     rerun: bool = False
     only_seeds: tuple[int, ...] | None = None
+    extra_runs: bool = True
     data_dir: Path | None = None
     image_folder: bool = False
     paper: Any = None
@@ -53,7 +56,8 @@ class RunOptions:
         """The options of a parsed command line (``experiment.setup`` only)."""
         return cls(export=not args.no_export, tensorboard=not args.no_tensorboard,
                    report_only=args.report_only, rerun=args.rerun,
-                   only_seeds=args.only_seeds, data_dir=args.data_dir,
+                   only_seeds=args.only_seeds, extra_runs=not args.no_extra_runs,
+                   data_dir=args.data_dir,
                    image_folder=bool(args.image_folder),
                    paper=None if paper_options is None else paper_options(**{
                        field.name: getattr(args, field.name)

@@ -43,5 +43,7 @@ def test_run_options_from_the_command_line():
                   "--image-folder", "/tmp/x"])
     assert (got.export, got.tensorboard, got.only_seeds, got.image_folder) == (
         False, False, (1, 2), True)
+    assert _parse([]).extra_runs is True
+    assert _parse(["--no-extra-runs"]).extra_runs is False
     assert _parse([], _Options).paper == _Options(ablation=True)
     assert _parse(["--no-ablation"], _Options).paper == _Options(ablation=False)
