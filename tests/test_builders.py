@@ -131,6 +131,23 @@ def test_registry_lookups():
         registry.model_entry(f"{ENTRIES[0].paper}.nonexistent")
 
 
+def test_a_taken_name_is_refused_unless_the_same_builder_registers_again():
+    entry = ENTRIES[0]
+    kwargs = dict(small=entry.small, counts=entry.counts, paper_count=entry.paper_count)
+
+    def impostor(**_):
+        raise AssertionError("never built")
+    try:
+        # the same function again (a module reloaded) replaces the entry
+        registry.register_model(entry.paper, entry.name, entry.builder, **kwargs)
+        assert registry.model_entry(entry.key) == entry
+        with pytest.raises(ValueError, match=f"model {entry.key} is registered already"):
+            registry.register_model(entry.paper, entry.name, impostor, **kwargs)
+        assert registry.model_entry(entry.key).builder is entry.builder
+    finally:
+        registry._MODELS[entry.paper][entry.name] = entry  # the very object again
+
+
 def test_forward_and_parameter_count(case):
     model, kwargs = case.model, case.kwargs
     assert model.count_params() == case.entry.counts[0]

@@ -85,9 +85,19 @@ def register_model(paper: str, name: str | None = None, builder: Callable | None
     top, no_top = counts
     entry = ModelEntry(paper, name or builder.__name__, builder, dict(small),
                        (int(top), int(no_top)), int(paper_count))
-    # a module imported again (importlib.reload) registers its builders again
+    # a module imported again (importlib.reload) registers its builders again;
+    # another function under a name already taken is a mistake, not a reload
+    old = _MODELS.get(paper, {}).get(entry.name)
+    if old is not None and _origin(old.builder) != _origin(builder):
+        raise ValueError(f"model {entry.key} is registered already, by "
+                         f"{'.'.join(_origin(old.builder))}; give "
+                         f"{'.'.join(_origin(builder))} another name")
     _MODELS.setdefault(paper, {})[entry.name] = entry
     return builder
+
+
+def _origin(builder: Callable) -> tuple[str, str]:
+    return (getattr(builder, "__module__", "?"), getattr(builder, "__qualname__", repr(builder)))
 
 
 def _paper_spec(key: str):
