@@ -16,6 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from reproductions.common import keras_file
+
 #: File name of the inference model in a run directory.
 FILE_NAME = "inference.keras"
 #: Name of the :class:`layers.ClassNames` layer of an inference model.
@@ -66,64 +68,26 @@ def _strip_compile(config):
     return config
 
 
-def _drop_optimizers(source, target) -> int:
-    """Copies the h5 group ``source`` into ``target`` less every optimizer
-    state (a group ``optimizer`` that is not a layer, i.e. whose parent is
-    not a ``layers`` group); returns the number of values left out."""
-    import h5py
-
-    dropped = 0
-    for key, value in source.attrs.items():
-        target.attrs[key] = value
-    for key, item in source.items():
-        if isinstance(item, h5py.Group):
-            if key == "optimizer" and source.name.rsplit("/", 1)[-1] != "layers":
-                dropped += sum(x.size for x in _datasets(item))
-                continue
-            dropped += _drop_optimizers(item, target.create_group(key))
-        else:
-            target.create_dataset(key, data=item[()])
-            for attr, value in item.attrs.items():
-                target[key].attrs[attr] = value
-    return dropped
-
-
-def _datasets(group):
-    import h5py
-
-    found = []
-    group.visititems(lambda _, x: found.append(x) if isinstance(x, h5py.Dataset) else None)
-    return found
-
-
 def strip_training_state(source, target) -> int:
     """Writes ``target``: the ``.keras`` file ``source`` without what only
     training needs -- the optimizer state of a compiled classifier nested in
-    an inference model (Adam's two moments: twice the weights' size) and the
-    compile configs that would recreate it on load. The weights and every
-    other entry are copied as they are, so the model predicts the same.
-    ``source`` may be ``target``. Returns the number of values left out."""
-    import io
-    import json
-    import zipfile
+    an inference model (Adam's two moments: twice the weights' size; an h5
+    group ``optimizer`` that is not a layer's) and the compile configs that
+    would recreate it on load. The weights and every other entry are copied
+    as they are, so the model predicts the same. ``source`` may be
+    ``target``. Returns the number of values left out."""
+    dropped = 0
 
-    import h5py
+    def keep(group) -> bool:
+        nonlocal dropped
+        name, parent = group.name.rsplit("/", 1)[-1], group.parent.name.rsplit("/", 1)[-1]
+        if name == "optimizer" and parent != "layers":
+            dropped += sum(x.size for x in keras_file.datasets(group))
+            return False
+        return True
 
-    with zipfile.ZipFile(source) as archive:
-        entries = [(info, archive.read(info.filename)) for info in archive.infolist()]
-    dropped, out = 0, []
-    for info, data in entries:
-        if info.filename == "config.json":
-            data = json.dumps(_strip_compile(json.loads(data))).encode()
-        elif info.filename == "model.weights.h5":
-            buffer = io.BytesIO()
-            with h5py.File(io.BytesIO(data), "r") as src, h5py.File(buffer, "w") as dst:
-                dropped = _drop_optimizers(src, dst)
-            data = buffer.getvalue()
-        out.append((info, data))
-    with zipfile.ZipFile(target, "w") as archive:
-        for info, data in out:
-            archive.writestr(info, data)
+    keras_file.rewrite(source, target, config=_strip_compile,
+                       weights=lambda src, dst: keras_file.copy_h5(src, dst, keep_group=keep))
     return dropped
 
 

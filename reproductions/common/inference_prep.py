@@ -126,20 +126,15 @@ def record_length_normalization(source, target, value: bool = True) -> None:
     known (e.g. from its run's profile): ``predict`` then applies it without
     ``--length-normalization on``. ``ValueError`` when the file has no such
     layer."""
-    import json
-    import zipfile
+    from reproductions.common import keras_file
 
-    with zipfile.ZipFile(source) as archive:
-        entries = [(info, archive.read(info.filename)) for info in archive.infolist()]
-    config = json.loads(next(data for info, data in entries if info.filename == "config.json"))
-    layers = [layer for layer in config["config"]["layers"]
-              if layer.get("class_name") == "CropPadDownsample"]
-    if not layers:
-        raise ValueError(f"{source} has no CropPadDownsample layer")
-    for layer in layers:
-        layer["config"]["length_normalization"] = bool(value)
-    with zipfile.ZipFile(target, "w") as archive:
-        for info, data in entries:
-            if info.filename == "config.json":
-                data = json.dumps(config).encode()
-            archive.writestr(info, data)
+    def record(config: dict) -> dict:
+        layers = [layer for layer in config["config"]["layers"]
+                  if layer.get("class_name") == "CropPadDownsample"]
+        if not layers:
+            raise ValueError(f"{source} has no CropPadDownsample layer")
+        for layer in layers:
+            layer["config"]["length_normalization"] = bool(value)
+        return config
+
+    keras_file.rewrite(source, target, config=record)
