@@ -195,7 +195,9 @@ def markdown(paper: PaperSpec, result: Mapping) -> list[str]:
         text = (f"- {s['label']} ({where}; profile {s['profile']}, {s['image_size']} px, "
                 f"{s['departures']} departure{plural} from the paper's protocol): {metric}: "
                 + "; ".join(cells) + ". Reaches the paper (within "
-                f"{s['tolerance']:.2f} points): {'yes' if s['reaches'] else 'no'}.")
+                f"{s['tolerance']:.2f} points): "
+                + {True: "yes", False: "no", None: f"not known, {label[claim.proposed]} "
+                   "not run"}[s["reaches"]] + ".")
         if s["claim"] is not None:
             text += (" " + claims.short_claim(s["claim"], label[claim.proposed],
                                               label[claim.baseline]) + ". "

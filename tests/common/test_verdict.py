@@ -104,6 +104,10 @@ def test_markdown_gives_every_setting_and_the_gap_change(tmp_path):
     assert "Proposed 88.00 against the paper's 90.00 (−2.00 points), gap −5.00 points in " \
            "the committed table" in text
     assert "Its spread over seeds is unknown with one seed." in text
+    _store(tmp_path / "more", [r for r in _runs([88.0], [81.0]) if r["row"] == "base"])
+    text = "\n".join(verdict.markdown(PAPER, verdict.evaluate(PAPER, tmp_path)))
+    assert "Proposed not run; Baseline 81.00" in text
+    assert "Reaches the paper (within 2.00 points): not known, Proposed not run." in text
     assert "paired t-test p = " in text
 
 
