@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from reproductions.common import provenance
+from reproductions.common.arrays import ArraySplit  # noqa: F401 - its home was here
 from reproductions.common.errors import UserError
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -148,22 +149,6 @@ def prepare(source: DataSource, data_dir: Path | None = None, *, channels: int =
     return builder
 
 
-@dataclasses.dataclass
-class ArraySplit:
-    """A preprocessed split in memory."""
-
-    images: np.ndarray  # (N, H, W, C) float32
-    labels: np.ndarray  # (N,) int64
-    ids: np.ndarray     # (N,) str
-    class_names: tuple[str, ...]
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def counts(self) -> list[int]:
-        return np.bincount(self.labels, minlength=len(self.class_names)).tolist()
-
-
 def stratified_subset(labels: np.ndarray, size: int | None, seed: int) -> np.ndarray:
     """Indices of a class-stratified subset of ``size`` examples (sorted)."""
     n = len(labels)
@@ -189,8 +174,6 @@ def split_ids_sha256(builder) -> dict[str, str]:
     the hash. Images are not decoded (ids and labels only), so this takes
     seconds even for I3A's 13,596 cells.
     """
-    import hashlib
-
     import tensorflow_datasets as tfds
 
     features = getattr(builder.info, "features", {}) or {}
@@ -199,9 +182,9 @@ def split_ids_sha256(builder) -> dict[str, str]:
     out = {}
     for split in sorted(builder.info.splits):
         ds = builder.as_dataset(split=split, shuffle_files=False, decoders=skip or None)
-        lines = sorted(f"{i.decode()}\t{int(l)}" for i, l in ds.map(
-            lambda ex: (ex["id"], ex["label"])).as_numpy_iterator())
-        out[split] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        pairs = list(ds.map(lambda ex: (ex["id"], ex["label"])).as_numpy_iterator())
+        out[split] = provenance.ids_sha256([i.decode() for i, _ in pairs],
+                                           [l for _, l in pairs])
     return out
 
 

@@ -96,6 +96,8 @@ def fit_and_evaluate(ctx: Context, job: Job, *, build: Callable[[], Any],
     with ctx.strategy.scope():  # variables on every replica (--strategy)
         model = build()
         compile(model)
+    if getattr(ctx, "pipeline", None) is not None:  # NumPy batches (reproductions.portable)
+        train_kwargs.setdefault("pipeline", ctx.pipeline)
     train_kwargs.setdefault("epochs", ctx.profile.epochs_for(job.row))
     train_kwargs.setdefault("early_stopping_patience", ctx.profile.patience_for(job.row))
     outcome = training.train(

@@ -78,7 +78,23 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def keras_backend() -> str:
+    """The Keras backend of this process: ``tensorflow`` unless Keras was
+    imported with another (``KERAS_BACKEND``)."""
+    keras = sys.modules.get("keras")
+    return keras.backend.backend() if keras is not None else "tensorflow"
+
+
 def gpu_models() -> list[str]:
+    """The GPUs the Keras backend of this process sees (TensorFlow is
+    imported only for its own backend)."""
+    backend = keras_backend()
+    if backend == "jax":
+        import jax
+        return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+    if backend == "torch":
+        import torch
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     import tensorflow as tf  # only when a run is recorded
     out = []
     for device in tf.config.list_physical_devices("GPU"):
@@ -171,6 +187,14 @@ def commit_span(sessions: list[dict]) -> dict:
     last = sessions[-1].get("commit", UNKNOWN) if sessions else UNKNOWN
     return {"first": first, "last": last, "training_code_changed": code_changed(first, last),
             "dirty": any(s.get("dirty") for s in sessions)}
+
+
+def ids_sha256(ids, labels) -> str:
+    """sha256 of the sorted ``id<TAB>label`` lines of a split's examples: what
+    a split is, beyond its dataset's name and version
+    (``data.split_ids_sha256``, the portable bundles)."""
+    lines = sorted(f"{i}\t{int(l)}" for i, l in zip(ids, labels))
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def sha256_json(value) -> str:

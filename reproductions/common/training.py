@@ -16,7 +16,11 @@
   resumes.
 
 Data order and augmentation are stateless functions of (seed, epoch), see
-``reproductions.common.data.train_dataset``.
+``reproductions.common.data.train_dataset``. TensorFlow is imported only by
+that default pipeline, the GPU probe of :func:`set_determinism` and
+:func:`predict_proba` on the TensorFlow backend: with another ``pipeline``
+(``reproductions.portable``: NumPy batches) :func:`train` runs on any Keras
+backend.
 """
 from __future__ import annotations
 
@@ -25,14 +29,15 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from reproductions.common import data as data_lib
 from reproductions.common import records, summary
+
+if TYPE_CHECKING:
+    from reproductions.common import data as data_lib
 
 
 def set_determinism(seed: int, op_determinism: bool | None = None) -> None:
@@ -48,6 +53,9 @@ def set_determinism(seed: int, op_determinism: bool | None = None) -> None:
     (Xception at 72×72: 6 vs 19 images/s on 2 cores).
     """
     keras.utils.set_random_seed(seed)
+    if keras.backend.backend() != "tensorflow":
+        return  # TensorFlow's switch; not imported for the other backends
+    import tensorflow as tf
     if op_determinism is None:
         op_determinism = bool(tf.config.list_physical_devices("GPU"))
     if op_determinism:
@@ -64,7 +72,9 @@ class EpochCounter(keras.callbacks.Callback):
     only on (layer seed, epoch, step), like the data order.
     """
 
-    def __init__(self, variable: tf.Variable):
+    def __init__(self, variable):
+        """``variable``: anything with ``assign(epoch)`` (a ``tf.Variable``
+        read by the ``tf.data`` pipeline, or a NumPy pipeline's epoch)."""
         super().__init__()
         self.variable = variable
 
@@ -291,13 +301,28 @@ def load_best_weights(model: keras.Model, path: Path) -> None:
         model.load_weights(path)
 
 
+def tf_pipeline(train_split, val_split, *, batch_size: int, seed: int, **kwargs):
+    """``train``'s default pipeline: ``(epoch variable, training tf.data,
+    validation tf.data)`` (``reproductions.common.data``)."""
+    import tensorflow as tf
+
+    from reproductions.common import data as data_lib
+    epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+    targets = kwargs.get("targets")
+    return (epoch,
+            data_lib.train_dataset(train_split, batch_size=batch_size, seed=seed, epoch=epoch,
+                                   **kwargs),
+            data_lib.eval_dataset(val_split, batch_size=batch_size, targets=targets))
+
+
 def train(model: keras.Model, train_split: data_lib.ArraySplit,
           val_split: data_lib.ArraySplit, *, run_dir: Path, epochs: int, batch_size: int,
           seed: int, augment: Callable | None = None, repeats=None,
           samples_per_epoch: int | None = None, targets: Callable | None = None,
           early_stopping_patience: int | None = None, tensorboard: bool = True,
           bn_recalibration_images: int | None = None,
-          verbose: int | str = "auto", extra_callbacks=()) -> TrainOutcome:
+          verbose: int | str = "auto", extra_callbacks=(),
+          pipeline: Callable | None = None) -> TrainOutcome:
     """Fits a compiled ``model`` and leaves it holding its best weights.
 
     ``early_stopping_patience``: stop after that many epochs without a lower
@@ -305,6 +330,10 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
     the cap.
     ``bn_recalibration_images``: re-estimate BatchNorm statistics from that
     many training images after every epoch (see :class:`BatchNormRecalibration`).
+    ``pipeline``: ``pipeline(train_split, val_split, batch_size=, seed=,
+    augment=, repeats=, samples_per_epoch=, targets=) -> (epoch, train_data,
+    val_data)`` where ``epoch.assign(e)`` is called as epoch ``e`` begins
+    (default :func:`tf_pipeline`: ``tf.data``).
 
     Re-running with the same ``run_dir`` resumes an interrupted fit. A fit
     that already finished (``run_dir/done.json``) is not repeated: the best
@@ -322,11 +351,9 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
                             done.get("stopped_by", ""))
     elapsed = ElapsedTime(run_dir / "elapsed_seconds.txt",
                           resumed=bool(read_history(run_dir / "history.csv")))
-    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    train_ds = data_lib.train_dataset(
-        train_split, batch_size=batch_size, seed=seed, epoch=epoch_var, augment=augment,
+    epoch_var, train_ds, val_ds = (pipeline or tf_pipeline)(
+        train_split, val_split, batch_size=batch_size, seed=seed, augment=augment,
         repeats=repeats, samples_per_epoch=samples_per_epoch, targets=targets)
-    val_ds = data_lib.eval_dataset(val_split, batch_size=batch_size, targets=targets)
     best = BestWeights(best_path, patience=early_stopping_patience)
     meter = Throughput(batch_size)
     callbacks = []
@@ -380,8 +407,12 @@ def predict_proba(model: keras.Model, split: data_lib.ArraySplit, batch_size: in
     pad = -n % batch_size
     if pad:
         images = np.concatenate([images, np.repeat(images[-1:], pad, axis=0)])
-    ds = tf.data.Dataset.from_tensor_slices(images).batch(batch_size, drop_remainder=True)
-    outputs = model.predict(ds, verbose=0)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        ds = tf.data.Dataset.from_tensor_slices(images).batch(batch_size, drop_remainder=True)
+        outputs = model.predict(ds, verbose=0)
+    else:  # NumPy batches
+        outputs = model.predict(images, batch_size=batch_size, verbose=0)
     if isinstance(outputs, (list, tuple)):
         return type(outputs)(o[:n] for o in outputs)
     if isinstance(outputs, dict):

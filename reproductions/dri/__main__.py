@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from reproductions.common import experiment, report
+from reproductions.common import experiment, provenance, report
 from reproductions.common.experiment import Job
 from reproductions.dri.paper import PAPER
 from reproductions.dri.profiles import PROFILES
@@ -61,9 +61,8 @@ def _blocks(ctx) -> dict:
 
 def run_one(ctx, job: Job) -> dict:
     import numpy as np
-    import tensorflow as tf
 
-    from reproductions.common import data as data_lib, metrics
+    from reproductions.common import metrics
     from reproductions.dri import models, protocol
 
     profile, settings = ctx.profile, ctx.profile.settings
@@ -81,7 +80,10 @@ def run_one(ctx, job: Job) -> dict:
                                  classes=len(class_names), bn_momentum=settings.bn_momentum),
         compile=lambda model: protocol.compile_model(
             model, steps_per_decay=step, base_lr=settings.base_lr,
-            run_eagerly=settings.run_eagerly),
+            # eager spares TensorFlow's graph tracing in a few smoke steps; JAX and
+            # PyTorch (reproductions.portable) run eagerly op by op, far slower
+            # (DRI's smoke run on JAX: 204 s eager, 32 s compiled)
+            run_eagerly=settings.run_eagerly and provenance.keras_backend() == "tensorflow"),
         scores=lambda outputs: protocol.summed_predictions(outputs, models.HEADS), **train)
     labels = split["test"].labels
     combos = [(h,) for h in models.HEADS] + [hs for hs in protocol.HEAD_SETS.values()
@@ -115,12 +117,19 @@ def run_one(ctx, job: Job) -> dict:
                                                  ctx.run_dir(job) / "dri_sum.keras")
             ctx.log(f"saved the summed-prediction DRI model to {path}")
         # the training input pipeline alone, in this process, after training
-        probe = data_lib.train_dataset(
-            split["train"], batch_size=profile.batch_size, seed=job.seed,
-            epoch=tf.Variable(0, dtype=tf.int64),
-            **{**train, "samples_per_epoch": min(int(state["repeats"].sum()),
-                                                 51 * profile.batch_size)})
-        record_extra["pipeline_images_per_s"] = data_lib.pipeline_throughput(probe, 50)
+        probe_kwargs = dict(batch_size=profile.batch_size, seed=job.seed,
+                            **{**train, "samples_per_epoch": min(int(state["repeats"].sum()),
+                                                                 51 * profile.batch_size)})
+        if ctx.pipeline is not None:  # NumPy batches (reproductions.portable)
+            record_extra["pipeline_images_per_s"] = ctx.pipeline.throughput(
+                split["train"], batches=50, **probe_kwargs)
+        else:
+            import tensorflow as tf
+
+            from reproductions.common import data as data_lib
+            probe = data_lib.train_dataset(split["train"], epoch=tf.Variable(0, dtype=tf.int64),
+                                           **probe_kwargs)
+            record_extra["pipeline_images_per_s"] = data_lib.pipeline_throughput(probe, 50)
     return fitted.record(
         values, head_metrics={k: {"mca": v["mca"], "aca": v["aca"]} for k, v in heads.items()},
         iterations=iterations, steps_per_decay=step, **record_extra)

@@ -89,10 +89,11 @@ def extra_jobs(ctx) -> list[Job]:
 
 
 def run_one(ctx, job: Job) -> dict:
-    from reproductions.super_xception import data, figures, models
+    from reproductions.super_xception import figures, models
 
     ln = ctx.profile.settings.length_normalization and job.variant != ABLATION
     if ln not in ctx.state:
+        from reproductions.super_xception import data
         ctx.state[ln] = data.load_splits(ctx.builder, ctx.profile, ln)
     split = ctx.state[ln]
     low = ctx.profile.settings.low_res

@@ -31,33 +31,12 @@ Writes to ``OUT``:
   the seconds each part took, and the traceback of every case that failed
   (a failure does not stop the others).
 """
-import importlib.abc
-import importlib.machinery
 import sys
 
-#: Blocked by ``--without-tensorflow``.
-TENSORFLOW = ("tensorflow", "tensorflow_datasets")
-
-
-class NoTensorFlow(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Makes ``import tensorflow`` fail as where it is not installed (a
-    ``None`` in ``sys.modules`` would not do: Keras reads ``"tensorflow" in
-    sys.modules`` as "imported")."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in TENSORFLOW:
-            return importlib.machinery.ModuleSpec(name, self)  # no origin: not a file
-
-    def create_module(self, spec):
-        raise ModuleNotFoundError(f"No module named {spec.name!r} (--without-tensorflow)",
-                                  name=spec.name)
-
-    def exec_module(self, module):
-        raise AssertionError("unreachable")
-
+from reproductions.portable import no_tensorflow
 
 if __name__ == "__main__" and "--without-tensorflow" in sys.argv:  # before Keras
-    sys.meta_path.insert(0, NoTensorFlow())
+    no_tensorflow.block()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
