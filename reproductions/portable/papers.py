@@ -92,8 +92,8 @@ def _dri_load(ctx, bundle) -> None:
 
 
 def _dri_extra_jobs(ctx):
-    """None: the specimen-block row (cpu profile) needs the ``dri_blocks``
-    split, which a bundle does not hold."""
+    """No extra runs: the specimen-block row (the cpu profile's sensitivity
+    table) needs the ``dri_blocks`` split, which a bundle does not hold."""
     return []
 
 
