@@ -12,6 +12,7 @@ from .dilated import DilatedBlock
 from .dri import DRI_TABLE1, DRIBlock, PreActConv2D
 from .inception import InceptionBlock
 from .preprocessing import ClassNames, CropPadDownsample, PerImageMinMaxResize
+from .resizing import Resize
 from .soft_threshold import SoftThreshold, soft_threshold
 from .standardization import Standardization
 from .super_resolution import SRResidual
@@ -29,6 +30,7 @@ __all__ = [
     "MaxUnpooling2D",
     "PerImageMinMaxResize",
     "PreActConv2D",
+    "Resize",
     "SRResidual",
     "SoftThreshold",
     "Standardization",

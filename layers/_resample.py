@@ -124,3 +124,32 @@ def gather_rows(x, index, weight):
     picked = ops.reshape(picked, (batch, out_size, count) + tuple(shape[2:]))
     weight = ops.reshape(weight, ops.shape(weight) + (1,) * (len(x.shape) - 2))
     return ops.sum(picked * weight, axis=2)
+
+
+def resize_canvas(x, size, method, antialias, rows, cols):
+    """Resizes the float32 ``(batch, H, W, C)`` batch ``x`` to ``size × size``
+    as ``tf.image.resize`` resizes a zero-padded canvas holding (part of) it.
+
+    ``rows`` (and ``cols`` alike) is ``(side, first, top, length)``: the
+    canvas has ``side`` rows, and its rows ``top … top + length - 1`` are rows
+    ``first …`` of ``x`` (the others are zeros). Each is a tensor of shape
+    ``(batch, 1)``, or ``(1, 1)`` when the same for the whole batch (ints)."""
+    height, width = ops.shape(x)[1], ops.shape(x)[2]
+    count = tap_count(method, antialias, largest(height, width), size)
+    for side, first, top, length in (rows, cols):
+        index, weight = taps(ops.cast(side, "float32"), size, method, antialias, count)
+        data = index - top[..., None]  # position in the data, from `first`
+        weight = ops.where(ops.logical_and(data >= 0, data < length[..., None]), weight, 0.0)
+        index = ops.clip(data + first[..., None], 0, ops.shape(x)[1] - 1)
+        # rows first, then (swapped into place) the columns
+        x = ops.transpose(gather_rows(x, index, weight), (0, 2, 1, 3))
+    return x
+
+
+def largest(a, b):
+    return max(a, b) if isinstance(a, int) and isinstance(b, int) else ops.maximum(a, b)
+
+
+def column(value):
+    """An int or a scalar / per-image tensor as an int32 tensor of shape ``(-1, 1)``."""
+    return ops.reshape(ops.cast(value, "int32"), (-1, 1))

@@ -35,35 +35,6 @@ def _method(value):
     return value
 
 
-def _resize(x, size, method, antialias, rows, cols):
-    """Resizes the float32 ``(batch, H, W, C)`` batch ``x`` to ``size × size``
-    as ``tf.image.resize`` resizes a zero-padded canvas holding (part of) it.
-
-    ``rows`` (and ``cols`` alike) is ``(side, first, top, length)``: the
-    canvas has ``side`` rows, and its rows ``top … top + length - 1`` are rows
-    ``first …`` of ``x`` (the others are zeros). Each is a tensor of shape
-    ``(batch, 1)``, or ``(1, 1)`` when the same for the whole batch (ints)."""
-    height, width = ops.shape(x)[1], ops.shape(x)[2]
-    count = _resample.tap_count(method, antialias, _largest(height, width), size)
-    for side, first, top, length in (rows, cols):
-        index, weight = _resample.taps(ops.cast(side, "float32"), size, method, antialias, count)
-        data = index - top[..., None]  # position in the data, from `first`
-        weight = ops.where(ops.logical_and(data >= 0, data < length[..., None]), weight, 0.0)
-        index = ops.clip(data + first[..., None], 0, ops.shape(x)[1] - 1)
-        # rows first, then (swapped into place) the columns
-        x = ops.transpose(_resample.gather_rows(x, index, weight), (0, 2, 1, 3))
-    return x
-
-
-def _largest(a, b):
-    return max(a, b) if isinstance(a, int) and isinstance(b, int) else ops.maximum(a, b)
-
-
-def _column(value):
-    """An int or a scalar / per-image tensor as an int32 tensor of shape ``(-1, 1)``."""
-    return ops.reshape(ops.cast(value, "int32"), (-1, 1))
-
-
 @register
 class PerImageMinMaxResize(keras.layers.Layer):
     """Per-image min-max scaling to [0, 1], optionally padded with 0 to a
@@ -95,11 +66,12 @@ class PerImageMinMaxResize(keras.layers.Layer):
         hi = ops.max(x, axis=(1, 2, 3), keepdims=True)
         x = (x - lo) / ops.maximum(hi - lo, 1e-6)
         h, w = ops.shape(x)[1], ops.shape(x)[2]
-        side_h, side_w = (_largest(h, w),) * 2 if self.pad_to_square else (h, w)
-        zero = _column(0)
-        x = _resize(x, self.size, self.method, self.antialias,
-                    (_column(side_h), zero, _column((side_h - h) // 2), _column(h)),
-                    (_column(side_w), zero, _column((side_w - w) // 2), _column(w)))
+        side_h, side_w = (_resample.largest(h, w),) * 2 if self.pad_to_square else (h, w)
+        col = _resample.column
+        zero = col(0)
+        x = _resample.resize_canvas(x, self.size, self.method, self.antialias,
+                                    (col(side_h), zero, col((side_h - h) // 2), col(h)),
+                                    (col(side_w), zero, col((side_w - w) // 2), col(w)))
         if self.clip:
             x = ops.clip(x, 0.0, 1.0)
         return ops.cast(x, self.compute_dtype)
@@ -155,8 +127,9 @@ class CropPadDownsample(keras.layers.Layer):
         r0, h = _extent(ops.any(mask, axis=2))
         c0, w = _extent(ops.any(mask, axis=1))
         side = ops.maximum(h, w)
-        out = _resize(image, self.low_res, "bicubic", True,
-                      (side, r0, (side - h) // 2, h), (side, c0, (side - w) // 2, w))
+        out = _resample.resize_canvas(image, self.low_res, "bicubic", True,
+                                      (side, r0, (side - h) // 2, h),
+                                      (side, c0, (side - w) // 2, w))
         return ops.cast(ops.clip(out, 0.0, 1.0), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):

@@ -7,7 +7,8 @@ its pinned parameter counts, in ``reproductions.common.registry``).
 Every model takes what a user has: the low-resolution grayscale chromosome
 (``input_shape``, 50×50×1 in the paper). The bicubic upsampling to the
 classifier's size (``hr_size``, 227 in the paper, Fig. 2) is the model's first
-layer, so a saved model accepts 50×50 crops. Upsampling needs no
+layer (:class:`layers.Resize`, the same on every Keras backend), so a saved
+model accepts 50×50 crops. Upsampling needs no
 anti-aliasing; the anti-aliased bicubic *down*-sampling to 50×50 happens in
 the input pipeline (``reproductions.super_xception.data``).
 
@@ -41,8 +42,11 @@ FEATURE_LAYERS = ("xception/block14_sepconv2_act", "resnet50/conv5_block3_out",
 
 
 def _upsample(inputs, hr_size):
-    return keras.layers.Resizing(hr_size, hr_size, interpolation="bicubic",
-                                 name="bicubic_upsample")(inputs)
+    """Bicubic as ``tf.image.resize`` on every Keras backend (:class:`layers.Resize`;
+    ``keras.layers.Resizing``, which models saved before it use, is each
+    backend's own bicubic: PyTorch's is 3-7 % apart). On TensorFlow the two
+    agree to 5e-7 (``tests/super_xception/test_models.py``)."""
+    return repro_layers.Resize(hr_size, "bicubic", name="bicubic_upsample")(inputs)
 
 
 def _wrap(trunk_fn, *, super_resolution, include_top, weights, input_tensor, input_shape,

@@ -21,8 +21,6 @@ Writes to ``OUT``:
   trainable weight; ``builder/<key>/<k>``: the k-th head of the
   registered model at its small configuration; ``features/<key>``: its
   backbone's feature map (more telling than softmaxes near uniform);
-  ``bicubic_resizing/<key>``: whether it holds a bicubic
-  ``keras.layers.Resizing`` (each backend interpolates in its own way);
 * ``models/<name>.keras``: the layer cases and the builders of at most
   :data:`SAVE_PARAMS` parameters, saved (their weights the fixed ones);
 * ``loaded.npz``, with ``--load FOLDER``: ``<name>/<k>``: the outputs of each
@@ -213,9 +211,6 @@ def builder_forward(run, entry):
     *heads, run.outputs[f"features/{entry.key}"] = predict(both, builder_input(entry))
     for k, value in enumerate(heads):
         run.outputs[f"builder/{entry.key}/{k}"] = value
-    run.outputs[f"bicubic_resizing/{entry.key}"] = np.array(any(
-        isinstance(layer, keras.layers.Resizing) and layer.interpolation == "bicubic"
-        for layer in model._flatten_layers()))
     if model.count_params() <= SAVE_PARAMS:
         run.to_save[f"builder-{entry.key}"] = model
 

@@ -43,15 +43,6 @@ TOLERANCE = 1e-4
 #: For the builders: deep networks of random weights (features up to ~400 in
 #: DRSN) sum the backends' different float roundings over 50+ layers.
 BUILDER_TOLERANCE = 1e-3
-#: For the builders holding a bicubic ``keras.layers.Resizing`` (Super-Xception's
-#: upsampling): Keras interpolates with each backend's own resize. JAX's
-#: treats the borders otherwise (5e-4 of the feature map apart).
-RESIZING_TOLERANCE = 1e-2
-#: PyTorch's bicubic has a = -0.75 where TensorFlow's has -0.5: 3-7 % of the
-#: feature map apart. Super-Xception's builders need a backend-exact upsampling
-#: layer (``layers._resample``) to agree there, which changes their saved config.
-KNOWN_DIVERGENCE = ("keras.layers.Resizing(interpolation='bicubic') on PyTorch is not "
-                    "TensorFlow's bicubic (a = -0.75)")
 #: Seconds one process may take.
 TIMEOUT = 900
 
@@ -171,14 +162,8 @@ def test_training_step_agrees(results, backend, case):
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
 def test_builder_outputs_agree(results, backend, entry):
     name = f"builder/{entry.key}"
-    resizing = results["tensorflow"].outputs[f"bicubic_resizing/{entry.key}"]
-    tolerance = RESIZING_TOLERANCE if resizing else BUILDER_TOLERANCE
-    if resizing and backend == "torch":
-        with pytest.raises(AssertionError):  # still so: else this test wants updating
-            _assert_same_arrays(results, backend, f"features/{entry.key}", [name], tolerance)
-        pytest.xfail(KNOWN_DIVERGENCE)
-    _assert_same_arrays(results, backend, f"{name}/", [name], tolerance)
-    _assert_same_arrays(results, backend, f"features/{entry.key}", [], tolerance)
+    _assert_same_arrays(results, backend, f"{name}/", [name], BUILDER_TOLERANCE)
+    _assert_same_arrays(results, backend, f"features/{entry.key}", [], BUILDER_TOLERANCE)
     heads = results["tensorflow"].prefixed(f"{name}/")
     for head in heads.values():  # softmax heads of the small configuration
         assert head.shape == (run_cases.BATCH, entry.small["classes"])
