@@ -236,6 +236,13 @@ def _settle_sentence(paper: PaperSpec) -> str:
     text = (f"What would settle it on a GPU: `python -m reproductions.{paper.key} --profile "
             "paper`, the paper's protocol as this suite reads it (its departures from the "
             f"paper are listed in the results README it writes){runs}.")
+    from reproductions.portable.papers import RECIPES
+
+    if paper.key in RECIPES:
+        text += (" Where the GPU machine has JAX or PyTorch and no TensorFlow, the same "
+                 f"profile runs from a bundle of the prepared splits: `python -m "
+                 f"reproductions.portable export {paper.key} --profile paper`, then `train` "
+                 "there and `import` here (`reproductions/portable/NOTES.md`).")
     if paper.stand_in_data:
         text += (" On the stand-in data it settles the paired claim and the table's ranking, "
                  "not the paper's numbers.")

@@ -124,3 +124,15 @@ def test_readme_verdict_only_in_the_papers_own_real_data_folder(tmp_path):
     assert verdict_markdown(_Store(folder, synthetic=True)) == []
     _store(tmp_path / "elsewhere", _runs([85.0], [80.0]))
     assert verdict_markdown(_Store(tmp_path / "elsewhere")) == []
+
+
+def test_the_settle_line_names_the_portable_route_where_it_exists():
+    from reproductions.common.paper import load_paper
+    from reproductions.portable.papers import RECIPES
+
+    for key in ("super_xception", "dri", "dcae"):
+        paper = load_paper(key)
+        line = verdict._settle_sentence(paper)
+        assert f"python -m reproductions.{key} --profile paper" in line
+        assert ("reproductions.portable export" in line) == (key in RECIPES), key
+    assert {"super_xception", "dri"} <= set(RECIPES)
