@@ -24,7 +24,8 @@ pair at 128 px; two exploratory 128 px rows were stored before it):
   the opposite direction;
 - **not established at our compute** otherwise: no setting ran the paper's
   protocol (smaller inputs, fewer iterations, fewer seeds), so a shortfall
-  does not refute the paper;
+  does not refute the paper; or the paper's protocol reached the number
+  without establishing the claim (which needs at least 6 seeds);
 - **not established on stand-in data** whenever the paper's data cannot be
   had (``PaperSpec.stand_in_data``): no number can be compared with it.
 
@@ -119,6 +120,11 @@ def decide(paper: PaperSpec, settings: Sequence[dict]) -> tuple[str, str]:
         if _established(gap) and _sign(gap["mean"]) != claim_sign:
             return NOT_REPRODUCED, (f"the {s['label']} runs the paper's protocol and "
                                     "establishes the opposite of its paired claim")
+    on_protocol = [s["label"] for s in settings if s["profile"] == "paper"]
+    if on_protocol:  # it reached (or missing it would be "not reproduced") without the claim
+        return NOT_ESTABLISHED, (f"the {on_protocol[0]} runs the paper's protocol and "
+                                 "does not miss its number, but does not establish its "
+                                 "paired claim either")
     reached = [s["label"] for s in settings if s["reaches"]]
     return NOT_ESTABLISHED, (
         "no setting runs the paper's protocol (its `paper` profile)"

@@ -76,6 +76,12 @@ def test_short_of_the_paper_refutes_only_under_the_paper_protocol(tmp_path):
     result = verdict.evaluate(PAPER, tmp_path)
     assert result["verdict"] == verdict.NOT_REPRODUCED
     assert "bigger inputs" in result["why"]
+    # the paper's protocol reaching the number with 3 seeds: the claim is still open
+    _store(tmp_path / "more", _runs([89.0, 90.0, 91.0], [80.0, 79.0, 81.0]), profile="paper")
+    result = verdict.evaluate(PAPER, tmp_path)
+    assert result["verdict"] == verdict.NOT_ESTABLISHED
+    assert result["why"].startswith("the bigger inputs runs the paper's protocol and does "
+                                    "not miss its number")
 
 
 def test_tolerance_widens_with_the_spread_over_seeds(tmp_path):
