@@ -62,6 +62,9 @@ def scratch(tmp_path_factory):
     if not (RAM_FOLDER.is_dir() and os.access(RAM_FOLDER, os.W_OK)):
         yield tmp_path_factory.mktemp("builders")
         return
+    # pytest makes its own base folder on first use, under tempfile's folder: make it
+    # now, or it would land in the folder below and vanish with it
+    tmp_path_factory.getbasetemp()
     with tempfile.TemporaryDirectory(dir=RAM_FOLDER, prefix="test_builders-") as folder:
         previous, tempfile.tempdir = tempfile.tempdir, folder
         try:
@@ -146,6 +149,19 @@ def test_a_taken_name_is_refused_unless_the_same_builder_registers_again():
         assert registry.model_entry(entry.key).builder is entry.builder
     finally:
         registry._MODELS[entry.paper][entry.name] = entry  # the very object again
+
+
+def test_a_reloaded_module_registers_its_builders_again():
+    import importlib
+
+    import reproductions.dri.models as dri_models  # functools.partial builders
+    before = {e.key: e.counts for e in registry.model_entries("dri")}
+    try:
+        importlib.reload(dri_models)
+        assert {e.key: e.counts for e in registry.model_entries("dri")} == before
+    finally:
+        for entry in ENTRIES:  # the very objects again, for the other tests
+            registry._MODELS[entry.paper][entry.name] = entry
 
 
 def test_forward_and_parameter_count(case):

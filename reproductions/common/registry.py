@@ -96,8 +96,15 @@ def register_model(paper: str, name: str | None = None, builder: Callable | None
     return builder
 
 
-def _origin(builder: Callable) -> tuple[str, str]:
-    return (getattr(builder, "__module__", "?"), getattr(builder, "__qualname__", repr(builder)))
+def _origin(builder: Callable) -> tuple[str, ...]:
+    """Where a builder is defined, the same across a module's reloads: module
+    and qualified name (a ``functools.partial``: its function's, and its
+    arguments)."""
+    if isinstance(builder, functools.partial):
+        return (*_origin(builder.func), repr(builder.args),
+                repr(sorted(builder.keywords.items())))
+    return (getattr(builder, "__module__", "?"),
+            getattr(builder, "__qualname__", type(builder).__name__))
 
 
 def _paper_spec(key: str):
