@@ -153,3 +153,17 @@ def largest(a, b):
 def column(value):
     """An int or a scalar / per-image tensor as an int32 tensor of shape ``(-1, 1)``."""
     return ops.reshape(ops.cast(value, "int32"), (-1, 1))
+
+
+def check_size(value):
+    value = int(value)
+    if value < 1:
+        raise ValueError(f"`size` must be a positive int, got {value}.")
+    return value
+
+
+def check_method(value):
+    value = str(value)
+    if value not in METHODS:
+        raise ValueError(f"`method` must be one of {METHODS}, got {value!r}.")
+    return value

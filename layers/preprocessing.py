@@ -21,20 +21,6 @@ from ._common import register
 __all__ = ["ClassNames", "CropPadDownsample", "PerImageMinMaxResize"]
 
 
-def _size(value):
-    value = int(value)
-    if value < 1:
-        raise ValueError(f"`size` must be a positive int, got {value}.")
-    return value
-
-
-def _method(value):
-    value = str(value)
-    if value not in _resample.METHODS:
-        raise ValueError(f"`method` must be one of {_resample.METHODS}, got {value!r}.")
-    return value
-
-
 @register
 class PerImageMinMaxResize(keras.layers.Layer):
     """Per-image min-max scaling to [0, 1], optionally padded with 0 to a
@@ -54,8 +40,8 @@ class PerImageMinMaxResize(keras.layers.Layer):
     def __init__(self, size, method="bilinear", antialias=False, pad_to_square=False,
                  clip=False, **kwargs):
         super().__init__(**kwargs)
-        self.size = _size(size)
-        self.method = _method(method)
+        self.size = _resample.check_size(size)
+        self.method = _resample.check_method(method)
         self.antialias = bool(antialias)
         self.pad_to_square = bool(pad_to_square)
         self.clip = bool(clip)
@@ -117,7 +103,7 @@ class CropPadDownsample(keras.layers.Layer):
 
     def __init__(self, low_res, length_normalization=None, **kwargs):
         super().__init__(**kwargs)
-        self.low_res = _size(low_res)
+        self.low_res = _resample.check_size(low_res)
         self.length_normalization = (None if length_normalization is None
                                      else bool(length_normalization))
 

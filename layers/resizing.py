@@ -29,12 +29,9 @@ class Resize(keras.layers.Layer):
 
     def __init__(self, size, method="bilinear", antialias=False, **kwargs):
         super().__init__(**kwargs)
-        size = int(size)
-        if size < 1:
-            raise ValueError(f"`size` must be a positive int, got {size}.")
-        if method not in _resample.METHODS:
-            raise ValueError(f"`method` must be one of {_resample.METHODS}, got {method!r}.")
-        self.size, self.method, self.antialias = size, str(method), bool(antialias)
+        self.size = _resample.check_size(size)
+        self.method = _resample.check_method(method)
+        self.antialias = bool(antialias)
 
     def call(self, inputs):
         x = ops.cast(inputs, "float32")
