@@ -61,3 +61,62 @@ def test_compare_end_to_end(preset, tmp_path, capsys):
     assert fc.main([*argv[:-4], "--epochs", "3", "--patience", "1"]) == 2
     assert "another setup" in capsys.readouterr().err
     assert (out / "results.json").read_text() == before
+
+
+def _fake_compare(root, name, per_class, mca, preset="p", epochs=50):
+    """A compare folder as `run` writes it: ``mca`` = {seed: (fine-tuned, scratch)}."""
+    runs = [{"mode": mode, "seed": seed, "epochs_run": epochs if mode == "finetuned" else 7,
+             "metrics": {"mca": value, "accuracy": value}}
+            for seed, pair in mca.items() for mode, value in zip(fc.MODES, pair)]
+    setup = {"preset": preset, "preset_sha256": "0" * 64, "dataset": "d/c",
+             "per_class": {"train": per_class, "validation": 10}, "epochs": epochs,
+             "patience": 5, "learning_rates": {"finetuned": 1e-4, "scratch": 1e-3},
+             "command": f"python -m reproductions.finetune_compare --per-class {per_class}",
+             "test_images": 100}
+    (root / name).mkdir(parents=True)
+    (root / name / "results.json").write_text(json.dumps({"setup": setup, "runs": runs}))
+
+
+def test_summary_pairs_each_size_and_sorts_the_sizes(tmp_path):
+    _fake_compare(tmp_path, "big", 20, {0: (0.60, 0.50), 1: (0.70, 0.65), 2: (0.55, 0.56)})
+    _fake_compare(tmp_path, "small", 5, {0: (0.40, 0.30), 1: (0.45, 0.35)})
+    _fake_compare(tmp_path, "other_preset", 5, {0: (0.9, 0.1)}, preset="q")
+    (tmp_path / "unrelated").mkdir()
+    (tmp_path / "unrelated" / "results.json").write_text(json.dumps({"runs": []}))
+    assert fc.main(["--summary", str(tmp_path)]) == 0
+    readme = (tmp_path / "README.md").read_text()
+    assert (tmp_path / fc.SUMMARY_FIGURE).stat().st_size > 10_000
+    # one section per protocol (preset), sizes ascending within it
+    assert readme.count("## Preset `p`") == 1 and readme.count("## Preset `q`") == 1
+    rows = [line for line in readme.splitlines() if line.startswith("| 5 |")
+            or line.startswith("| 20 |")]
+    assert [r.split(" | ")[1] for r in rows[:2]] == ["[small](small/README.md)",
+                                                     "[big](big/README.md)"]
+    # 5 per class: +10, +10 -> mean +10.00 ± 0.00, std 0 so no t-test
+    assert "| 2 | 42.50 ± 3.54 | 32.50 ± 3.54 | +10.00 ± 0.00 (2 of 2 ahead) | n/a | 0.50 |" in rows[0]
+    # 20 per class: +10, +5, −1 points; the fine-tunings ran to the cap
+    diffs = [10.0, 5.0, -1.0]
+    from scipy import stats
+
+    p_t = stats.ttest_1samp(diffs, 0.0).pvalue
+    assert f"+4.67 ± 5.51 (2 of 3 ahead) | {p_t:.2f} | 1.00 |" in rows[1]
+    assert rows[1].endswith("| 3 of 3 |")
+    assert "per seed +10.00, +5.00, −1.00; ahead in 2 of 3" in readme
+    assert readme == fc.render_summary(fc.collect(tmp_path), tmp_path.as_posix())
+
+
+def test_summary_refuses_an_empty_root_and_a_repeated_size(tmp_path, capsys):
+    assert fc.main(["--summary", str(tmp_path)]) == 2
+    assert "holds no folder written by" in capsys.readouterr().err
+    _fake_compare(tmp_path, "a", 5, {0: (0.4, 0.3)})
+    _fake_compare(tmp_path, "b", 5, {0: (0.5, 0.3)})
+    assert fc.main(["--summary", str(tmp_path)]) == 2
+    assert "same size (a, b)" in capsys.readouterr().err
+    assert not (tmp_path / "README.md").exists()
+
+
+def test_a_run_without_its_options_says_which_are_missing(capsys):
+    with pytest.raises(SystemExit) as exc:
+        fc.main(["--dataset", "d/c"])
+    assert exc.value.code == 2
+    assert "--preset, --output-dir required (or --summary ROOT)" in capsys.readouterr().err
