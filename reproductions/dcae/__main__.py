@@ -218,7 +218,8 @@ def autoencoder(ctx, seed: int, variant: str):
     training.set_determinism(seed)
     with ctx.strategy.scope():  # variables on every replica (--strategy)
         model = models.DCAE(input_shape=(profile.image_size, profile.image_size, 1),
-                            width=settings.width, latent_dim=settings.latent_dim)
+                            width=settings.width, latent_dim=settings.latent_dim,
+                            conv5_input=settings.conv5_input)
         protocol.compile_autoencoder(model, settings.ae_learning_rate, _eager(ctx))
     outcome = training.train(
         model, split.train, split.validation, run_dir=ctx.run_dir(Job(AUTOENCODER, seed, variant)),

@@ -40,6 +40,13 @@ Conv1-Conv4 (and their mirrors) and ``latent_dim`` the latent size; the input
 side must be a multiple of 16 (four 2×2 pools); Conv5's kernel is then side / 16.
 The cpu profile's setting is in ``reproductions/dcae/profiles.py``.
 
+``conv5_input`` (not in the paper: the follow-up of the cell-level verdict
+experiment, ``reproductions/dcae/NOTES.md``): ``"pool4"``, as above and as
+every committed run, or ``"conv4"``: Conv5 reads Conv4's un-pooled output
+(side / 8, so a kernel of side / 8 and 4× Conv5's weights), Pool 4 and
+Unpool 4 are left out and Deconv5 gives back Conv4's map size. Table I's
+"padding 2" at Pool 4 leaves this reading open.
+
 **Classifier.** The paper's best ANN, 4096-250-50-5: the flattened Conv5
 output → 250 → 50 → ``classes`` (softmax). Activations are not stated; ours are
 ReLU. A non-trainable standardisation (:class:`layers.Standardization`, adapted on the
@@ -85,22 +92,38 @@ def widths(width: float = 1.0) -> tuple[int, ...]:
     return tuple(max(1, round(f * width)) for f in FILTERS)
 
 
-def latent_kernel(input_shape) -> tuple[int, int]:
-    """Conv5's kernel for an ``(H, W, C)`` input: ``(H / 16, W / 16)``."""
+#: Where Conv5 reads from (``conv5_input``): after Pool 4 (Table I as run)
+#: or before it.
+CONV5_INPUTS = ("pool4", "conv4")
+
+
+def _check_conv5_input(conv5_input: str) -> None:
+    if conv5_input not in CONV5_INPUTS:
+        raise ValueError(f"conv5_input must be one of {', '.join(CONV5_INPUTS)}, "
+                         f"not {conv5_input!r}")
+
+
+def latent_kernel(input_shape, conv5_input: str = "pool4") -> tuple[int, int]:
+    """Conv5's kernel for an ``(H, W, C)`` input: ``(H / 16, W / 16)``
+    (``(H / 8, W / 8)`` when Conv5 reads Conv4, ``conv5_input="conv4"``)."""
+    _check_conv5_input(conv5_input)
     height, width = input_shape[0], input_shape[1]
     if height is None or width is None or height % DOWNSAMPLING or width % DOWNSAMPLING:
         raise ValueError(f"the DCAE needs an input side that is a multiple of {DOWNSAMPLING} "
                          f"(four 2×2 poolings), got {tuple(input_shape)}")
-    return height // DOWNSAMPLING, width // DOWNSAMPLING
+    factor = DOWNSAMPLING if conv5_input == "pool4" else DOWNSAMPLING // 2
+    return height // factor, width // factor
 
 
-def _encoder(x, filters, latent_dim, switches: bool):
-    """Conv1/Pool1 … Conv4/Pool4, Conv5. Returns (Conv5 output, switches of
-    Pool1..Pool4 or [])."""
-    kernel = latent_kernel(x.shape[1:])
+def _encoder(x, filters, latent_dim, switches: bool, conv5_input: str = "pool4"):
+    """Conv1/Pool1 … Conv4/Pool4, Conv5 (without Pool 4 when Conv5 reads
+    Conv4). Returns (Conv5 output, switches of the pools or [])."""
+    kernel = latent_kernel(x.shape[1:], conv5_input)
     recorded = []
     for i, f in enumerate(filters, start=1):
         x = keras.layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}")(x)
+        if i == len(filters) and conv5_input == "conv4":
+            break
         if switches:
             x, argmax = repro_layers.MaxPoolingWithArgmax2D(2, name=f"pool{i}")(x)
             recorded.append(argmax)
@@ -112,12 +135,14 @@ def _encoder(x, filters, latent_dim, switches: bool):
 
 
 def _decoder(z, filters, recorded, channels, kernel):
-    """Deconv5, then Unpool k (switches of Pool k) / Deconv k for k = 4 … 1."""
+    """Deconv5, then Unpool k (switches of Pool k) / Deconv k for k = 4 … 1
+    (no Unpool 4 when the encoder had no Pool 4: fewer switches than maps)."""
     y = keras.layers.Conv2DTranspose(filters[-1], kernel, padding="valid", activation="relu",
                                      name="deconv5")(z)
     mirrored = (channels,) + tuple(filters[:-1])  # Deconv k gives back what Conv k read
     for k in range(len(filters), 0, -1):
-        y = repro_layers.MaxUnpooling2D(2, name=f"unpool{k}")([y, recorded[k - 1]])
+        if k <= len(recorded):
+            y = repro_layers.MaxUnpooling2D(2, name=f"unpool{k}")([y, recorded[k - 1]])
         y = keras.layers.Conv2DTranspose(mirrored[k - 1], 3, padding="same",
                                          activation="sigmoid" if k == 1 else "relu",
                                          name=f"deconv{k}")(y)
@@ -126,7 +151,7 @@ def _decoder(z, filters, recorded, channels, kernel):
 
 def DCAE(input_shape=(INPUT_SIZE, INPUT_SIZE, 1), width: float = 1.0,
          latent_dim: int = LATENT, name: str = "dcae_autoencoder", *, weights=None,
-         input_tensor=None) -> keras.Model:
+         input_tensor=None, conv5_input: str = "pool4") -> keras.Model:
     """The autoencoder of Table I: image -> reconstruction (same shape, sigmoid).
 
     Args:
@@ -136,12 +161,14 @@ def DCAE(input_shape=(INPUT_SIZE, INPUT_SIZE, 1), width: float = 1.0,
       latent_dim: Conv5's maps (the paper: 4096).
       weights: ``None`` or a ``.weights.h5`` / ``.keras`` file.
       input_tensor: a Keras tensor to build on instead of a new input.
+      conv5_input: ``"pool4"`` (Table I as run) or ``"conv4"`` (Conv5 before
+        Pool 4; see the module docstring).
     """
     builders.check_weights(weights)
     inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
     filters = widths(width)
-    z, recorded = _encoder(x, filters, latent_dim, switches=True)
-    y = _decoder(z, filters, recorded, x.shape[-1], latent_kernel(x.shape[1:]))
+    z, recorded = _encoder(x, filters, latent_dim, switches=True, conv5_input=conv5_input)
+    y = _decoder(z, filters, recorded, x.shape[-1], latent_kernel(x.shape[1:], conv5_input))
     return builders.load_weights(keras.Model(inputs, y, name=name), weights)
 
 
@@ -179,7 +206,7 @@ def DCAEClassifier(include_top: bool = True, input_shape=(INPUT_SIZE, INPUT_SIZE
                    classes: int = CLASSES, width: float = 1.0, latent_dim: int = LATENT,
                    hidden=HIDDEN, classifier_activation: str | None = "softmax",
                    name: str = "dcae", *, weights=None, input_tensor=None,
-                   pooling: str | None = None) -> keras.Model:
+                   pooling: str | None = None, conv5_input: str = "pool4") -> keras.Model:
     """The DCAE encoder (Conv1-Conv5, plain max pooling) with the ANN on top:
     the paper's whole classifier as one model (registry row ``dcae``).
 
@@ -191,7 +218,7 @@ def DCAEClassifier(include_top: bool = True, input_shape=(INPUT_SIZE, INPUT_SIZE
     builders.check_weights(weights)
     builders.check_pooling(pooling)
     inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
-    x, _ = _encoder(x, widths(width), latent_dim, switches=False)
+    x, _ = _encoder(x, widths(width), latent_dim, switches=False, conv5_input=conv5_input)
     if not include_top:
         return builders.load_weights(keras.Model(inputs, builders.pool(x, pooling), name=name),
                                      weights, exact=False)

@@ -87,6 +87,9 @@ class DCAESettings(Settings):
         ``"cell_level"``: both pooled and split again per seed, stratified,
         with the official sizes (specimens mixed; ``data.cell_level_split``,
         issue #34's verdict experiment).
+      conv5_input: where Conv5 reads: ``"pool4"`` (Table I as run) or
+        ``"conv4"`` (before Pool 4; ``models.DCAE``), the second factor of the
+        cell-level follow-up rule (``reproductions/dcae/screen.py``).
     """
 
     width: float
@@ -99,6 +102,7 @@ class DCAESettings(Settings):
     validation_fraction: float
     run_eagerly: bool = optional(False)
     split: str = optional("official")
+    conv5_input: str = optional("pool4")
 
 
 #: Fraction of the training split carved off for validation (stratified).

@@ -153,6 +153,39 @@ def test_unpooling_a_pooled_map_puts_values_back_at_the_argmax(k):
                                   keep_window_maxima(keras.ops.convert_to_numpy(feature)))
 
 
+def test_conv5_before_pool4_reads_conv4_and_mirrors_it():
+    """``conv5_input="conv4"`` (the follow-up's second factor): no Pool 4 /
+    Unpool 4, Conv5's kernel side / 8 (4× its weights), Deconv5 back to
+    Conv4's map; Unpool 1-3 keep their own pools' switches."""
+    side, width, latent = 64, 1 / 16, 32
+    model = models.DCAE(input_shape=(side, side, 1), width=width, latent_dim=latent,
+                        conv5_input="conv4")
+    f4 = models.widths(width)[-1]
+    encoder, decoder = autoencoder_params(side, width, latent)
+    k16, k8 = side // 16, side // 8
+    extra = 2 * (k8 * k8 - k16 * k16) * f4 * latent  # Conv5 and Deconv5 kernels
+    assert model.count_params() == encoder + decoder + extra
+    names = [layer.name for layer in model.layers]
+    assert "pool4" not in names and "unpool4" not in names
+    assert model.get_layer("conv5").kernel.shape == (k8, k8, f4, latent)
+    assert model.get_layer("conv5").input.shape[1:3] == (side // 8, side // 8)
+    assert model.get_layer("deconv5").output.shape[1:] == (side // 8, side // 8, f4)
+    for k in (1, 2, 3):
+        inputs = model.get_layer(f"unpool{k}")._inbound_nodes[0].input_tensors
+        assert [(t._keras_history.operation.name, t._keras_history.tensor_index)
+                for t in inputs[1:]] == [(f"pool{k}", 1)]
+    x = np.random.default_rng(1).random((2, side, side, 1), dtype=np.float32)
+    assert keras.ops.convert_to_numpy(model(x)).shape == x.shape
+    assert keras.ops.convert_to_numpy(models.encoder(model)(x)).shape == (2, latent)
+    # the classifier reads the same encoder: its trunk's weights load from the autoencoder
+    classifier = models.DCAEClassifier(input_shape=(side, side, 1), width=width,
+                                       latent_dim=latent, classes=3, hidden=(4,),
+                                       conv5_input="conv4")
+    assert classifier.get_layer("conv5").kernel.shape == (k8, k8, f4, latent)
+    with pytest.raises(ValueError, match="conv5_input must be one of pool4, conv4"):
+        models.DCAE(input_shape=(side, side, 1), conv5_input="pool5")
+
+
 def test_input_side_must_be_a_multiple_of_16():
     with pytest.raises(ValueError, match="multiple of 16"):
         models.DCAE(input_shape=(72, 72, 1))
