@@ -14,7 +14,7 @@ from typing import Callable, Mapping, Sequence
 
 from reproductions.common import tf_runtime
 from reproductions.common.errors import UserError
-from reproductions.common.profiles import Profile, select
+from reproductions.common.profiles import Profile, seed_range, select
 from reproductions.common.provenance import project_root
 
 
@@ -55,6 +55,10 @@ def build_parser(paper_key: str, description: str, profiles: Mapping[str, Profil
                         help=f"comma-separated rows to run (default: all): {','.join(rows)}")
     parser.add_argument("--seed", type=int,
                         help="first seed; multi-seed rows use seed, seed+1, ...")
+    parser.add_argument("--num-seeds", type=int, metavar="N",
+                        help="run the multi-seed rows on N seeds (from --seed or the "
+                        "profile's first): a departure, e.g. 6, the fewest with which a "
+                        "paired claim's sign test can reach p < 0.05")
     parser.add_argument("--only-seeds", type=_seed_list, metavar="S[,S...]",
                         help="run only these of the profile's seeds (e.g. 2 to rerun one "
                         "seed with --rerun); the protocol and the results folder stay the "
@@ -142,9 +146,8 @@ def role_paths(values: Sequence[str], roles: Sequence[str], option: str) -> dict
 
 def resolve_profile(args, profiles: Mapping[str, Profile]) -> Profile:
     seeds = None
-    if args.seed is not None:
-        base = profiles[args.profile].seeds
-        seeds = tuple(args.seed + i for i in range(len(base)))
+    if args.profile in profiles:  # else select() says which profiles there are
+        seeds = seed_range(profiles[args.profile].seeds, args.seed, args.num_seeds)
     return select(profiles, args.profile, epochs=args.epochs, batch_size=args.batch_size,
                   image_size=args.image_size, seeds=seeds)
 

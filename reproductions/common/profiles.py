@@ -132,6 +132,19 @@ def smoke(**fields) -> Profile:
                       "epochs": {"*": 1}, "seeds": (0, 1), **fields})
 
 
+def seed_range(profile_seeds, first: int | None = None,
+               count: int | None = None) -> tuple[int, ...] | None:
+    """The seeds ``--seed`` / ``--num-seeds`` ask for: ``count`` seeds (the
+    profile's number by default) from ``first`` (the profile's first seed by
+    default); ``None`` when neither is given (the profile's own seeds)."""
+    if first is None and count is None:
+        return None
+    if count is not None and count < 1:
+        raise UserError(f"--num-seeds must be at least 1, got {count}.")
+    start = profile_seeds[0] if first is None else first
+    return tuple(start + i for i in range(len(profile_seeds) if count is None else count))
+
+
 def select(profiles: Mapping[str, Profile], name: str, *, epochs: int | None = None,
            batch_size: int | None = None, image_size: int | None = None,
            seeds: tuple[int, ...] | None = None) -> Profile:

@@ -235,20 +235,24 @@ def _settle_sentence(paper: PaperSpec) -> str:
     except ModuleNotFoundError:  # a paper typed without a command (the tests')
         profile = None
     claim = paper.claims[0]
-    runs = (f"; it runs {len(profile.seeds_for(claim.proposed))} seeds of the paired rows, "
-            f"and the paired claim needs at least {SIGN_TEST_MIN_SEEDS} (the sign test's "
-            "minimum; the lines above give what the observed spread would need)"
-            if profile is not None else "")
+    own = len(profile.seeds_for(claim.proposed)) if profile is not None else None
+    more = own is not None and own < SIGN_TEST_MIN_SEEDS
+    option = f" --num-seeds {SIGN_TEST_MIN_SEEDS}" if more else ""
+    runs = (f"; with `--num-seeds {SIGN_TEST_MIN_SEEDS}` it runs the paired rows on "
+            f"{SIGN_TEST_MIN_SEEDS} seeds instead of the profile's {own}, the fewest with "
+            "which the paired claim's sign test can reach p < 0.05 (the lines above give "
+            "what the observed spread would need)" if more else "")
     text = (f"What would settle it on a GPU: `python -m reproductions.{paper.key} --profile "
-            "paper`, the paper's protocol as this suite reads it (its departures from the "
-            f"paper are listed in the results README it writes){runs}.")
+            f"paper{option}`, the paper's protocol as this suite reads it (its departures "
+            f"from the paper are listed in the results README it writes, in "
+            f"`results/{paper.key}/paper/`){runs}.")
     from reproductions.portable.papers import RECIPES
 
     if paper.key in RECIPES:
         text += (" Where the GPU machine has JAX or PyTorch and no TensorFlow, the same "
                  f"profile runs from a bundle of the prepared splits: `python -m "
-                 f"reproductions.portable export {paper.key} --profile paper`, then `train` "
-                 "there and `import` here (`reproductions/portable/NOTES.md`).")
+                 f"reproductions.portable export {paper.key} --profile paper`, then `train"
+                 f"{option}` there and `import` here (`reproductions/portable/NOTES.md`).")
     if paper.stand_in_data:
         text += (" On the stand-in data it settles the paired claim and the table's ranking, "
                  "not the paper's numbers.")

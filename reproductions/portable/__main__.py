@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--rows", default="all", help="comma-separated rows (default all)")
     train.add_argument("--only-seeds", type=lambda s: tuple(int(x) for x in s.split(",")),
                        help="run only these of the profile's seeds")
+    train.add_argument("--num-seeds", type=int, metavar="N",
+                       help="run the multi-seed rows on N seeds, as the paper's command "
+                            "(a departure from the profile)")
     train.add_argument("--seed", type=int,
                        help="first seed, as the paper's command: multi-seed rows use seed, "
                             "seed+1, ... (a departure from the profile: such runs cannot be "
@@ -88,7 +91,8 @@ def main(argv=None) -> int:
         return trainer.train(args.bundle, profile=args.profile, rows=args.rows,
                              only_seeds=args.only_seeds, output_dir=args.output_dir,
                              work_dir=args.work_dir, export=not args.no_export,
-                             rerun=args.rerun, verbose=args.verbose, seed=args.seed)
+                             rerun=args.rerun, verbose=args.verbose, seed=args.seed,
+                             num_seeds=args.num_seeds)
     from reproductions.portable import importer
     target = importer.import_runs(args.runs, args.results_dir, force=args.force)
     print(f"imported the portable runs of {args.runs} into {target}")

@@ -8,7 +8,9 @@ in their own folder, ``results/<paper>/portable_<profile tag>/``, never in a
 folder of TensorFlow runs: ``compare``, ``status`` and the results READMEs read
 ``results/<paper>/results.json`` and its profile folders, and a portable folder
 is none of them. Importing again merges (a run of the same row, seed and
-variant is replaced). The README gets a banner naming the backends and
+variant is replaced). Runs of the profile on more seeds (``train
+--num-seeds N``, the profile's seeds first) are the same protocol with more
+seeds: they go to ``portable_<profile tag>_<N>_seeds/``. The README gets a banner naming the backends and
 devices, and the figures ``train`` drew are copied.
 """
 from __future__ import annotations
@@ -29,6 +31,15 @@ BANNER = ("> **PORTABLE RUNS.** Trained by `python -m reproductions.portable tra
           "images and NumPy data order (see the departures below).")
 
 
+def more_seeds(stored: dict, profile: dict) -> bool:
+    """Whether the profile a train folder stored is ``profile`` run on more
+    seeds (``train --num-seeds``: the profile's seeds first, then more) and
+    otherwise the same protocol."""
+    theirs, ours = protocol_fields(stored), protocol_fields(profile)
+    extra, own = list(theirs.pop("seeds", ())), list(ours.pop("seeds", ()))
+    return theirs == ours and len(extra) > len(own) and extra[:len(own)] == own
+
+
 def import_runs(source: Path, results_root: Path | None = None, force: bool = False) -> Path:
     """Stores the runs of ``source`` (a ``train`` output folder); returns the
     results folder they went to."""
@@ -47,16 +58,18 @@ def import_runs(source: Path, results_root: Path | None = None, force: bool = Fa
         raise UserError(f"{path}: run(s) {', '.join(unmarked)} are not marked as portable "
                         "(no provenance.portable backend): not a portable train folder.")
     name = data["profile"]["name"]
-    if name not in spec.profiles or protocol_fields(data["profile"]) != protocol_fields(
-            spec.profiles[name].to_json()):
+    more = name in spec.profiles and more_seeds(data["profile"], spec.profiles[name].to_json())
+    if name not in spec.profiles or not more and protocol_fields(data["profile"]) != \
+            protocol_fields(spec.profiles[name].to_json()):
         raise UserError(f"{path}: its runs follow another protocol than the suite's profile "
                         f"{name!r} of {data['paper']} (the profile changed since the bundle "
-                        "was exported, or the runs overrode it): they cannot stand as that "
-                        "profile's runs.")
-    profile = dataclasses.replace(spec.profiles[name], reductions=tuple(
+                        "was exported, or the runs overrode it other than by --num-seeds): "
+                        "they cannot stand as that profile's runs.")
+    seeds = tuple(data["profile"]["seeds"])
+    profile = dataclasses.replace(spec.profiles[name], seeds=seeds, reductions=tuple(
         data["profile"].get("reductions", ())))
     tag = trainer.output_tag({"synthetic": data["synthetic"], "user_data": data["user_data"]},
-                             name)
+                             name) + (f"_{len(seeds)}_seeds" if more else "")
     target = (trainer.results_dir(data["paper"], tag) if results_root is None
               else Path(results_root) / data["paper"] / f"portable_{tag}")
     store = ResultsStore(target, spec.paper, profile, data["datasets"], data["synthetic"],

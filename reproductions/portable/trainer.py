@@ -107,7 +107,7 @@ def check_profile(recipe, profile, manifest: dict) -> None:
 def train(bundle_dir: Path, *, profile: str | None = None, rows: str = "all",
           only_seeds=None, output_dir: Path | None = None, work_dir: Path | None = None,
           export: bool = True, rerun: bool = False, verbose: int | None = None,
-          seed: int | None = None) -> int:
+          seed: int | None = None, num_seeds: int | None = None) -> int:
     import keras
 
     from reproductions.common import cli
@@ -122,8 +122,8 @@ def train(bundle_dir: Path, *, profile: str | None = None, rows: str = "all",
     if name not in spec.profiles:
         raise UserError(f"unknown profile {name!r}; {bundle.paper} has "
                         f"{', '.join(spec.profiles)}.")
-    seeds = None if seed is None else tuple(seed + i for i in range(len(
-        spec.profiles[name].seeds)))  # --seed, as the paper's command: a departure
+    # --seed / --num-seeds, as the paper's command: a departure
+    seeds = profiles.seed_range(spec.profiles[name].seeds, seed, num_seeds)
     prof = profiles.select(spec.profiles, name, seeds=seeds)
     check_profile(recipe, prof, manifest)
     prof = dataclasses.replace(prof, reductions=tuple(prof.reductions) + REDUCTIONS)

@@ -18,7 +18,8 @@ PROFILES = {
 
 
 def _args(**kw):
-    base = dict(profile="smoke", seed=None, epochs=None, batch_size=None, image_size=None)
+    base = dict(profile="smoke", seed=None, num_seeds=None, epochs=None, batch_size=None,
+                image_size=None)
     base.update(kw)
     return argparse.Namespace(**base)
 
@@ -49,6 +50,19 @@ def test_overrides_are_applied_and_listed_as_reductions():
     assert len(p.reductions) == 5
     # the stored profile is untouched
     assert PROFILES["smoke"].batch_size == 4 and PROFILES["smoke"].reductions == ("tiny data",)
+
+
+def test_num_seeds_runs_the_multi_seed_rows_on_more_seeds():
+    p = cli.resolve_profile(_args(num_seeds=6), PROFILES)
+    assert p.seeds == (0, 1, 2, 3, 4, 5)  # the profile's seeds first, then more
+    assert p.seeds_for("big") == p.seeds and p.seeds_for("small") == (0,)
+    assert p.reductions[1] == "--seeds 0,1,2,3,4,5 overrides 0,1,2"
+    assert cli.resolve_profile(_args(num_seeds=2, seed=4), PROFILES).seeds == (4, 5)
+    with pytest.raises(UserError, match="--num-seeds must be at least 1"):
+        cli.resolve_profile(_args(num_seeds=0), PROFILES)
+    # the option is parsed by every paper command
+    parser = cli.build_parser("demo", "a demo", PROFILES, ("big",))
+    assert parser.parse_args(["--num-seeds", "6"]).num_seeds == 6
 
 
 @pytest.mark.parametrize("kw", [{"epochs": 0}, {"batch_size": 0}, {"image_size": 4}])

@@ -139,6 +139,9 @@ def test_the_settle_line_names_the_portable_route_where_it_exists():
     for key in ("super_xception", "dri", "dcae"):
         paper = load_paper(key)
         line = verdict._settle_sentence(paper)
-        assert f"python -m reproductions.{key} --profile paper" in line
+        # the paper profiles run 3 seeds of the paired rows: the settle line asks for 6
+        assert f"python -m reproductions.{key} --profile paper --num-seeds 6`" in line
+        assert "instead of the profile's 3" in line
         assert ("reproductions.portable export" in line) == (key in RECIPES), key
+        assert ("`train --num-seeds 6` there" in line) == (key in RECIPES), key
     assert {"super_xception", "dri"} <= set(RECIPES)

@@ -170,6 +170,28 @@ def test_import_refuses_another_protocol(trained, tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def test_import_takes_more_seeds_of_the_profile_into_a_folder_of_their_own(trained, tmp_path):
+    """``train --num-seeds N``: the profile's seeds first, then more, and
+    nothing else changed, is the same protocol on more seeds; other seeds
+    (``--seed 5``) are another protocol."""
+    runs = tmp_path / "runs"
+    shutil.copytree(trained["dri"]["runs"], runs)
+    data = json.loads((runs / "results.json").read_text())
+    own = data["profile"]["seeds"]
+    data["profile"]["seeds"] = own + [own[-1] + 1, own[-1] + 2]
+    (runs / "results.json").write_text(json.dumps(data))
+    target = importer.import_runs(runs, tmp_path / "results")
+    n = len(own) + 2
+    assert target == tmp_path / "results" / "dri" / f"portable_synthetic-smoke_{n}_seeds"
+    stored = json.loads((target / "results.json").read_text())
+    assert stored["profile"]["seeds"] == data["profile"]["seeds"]
+    assert stored["runs"] == data["runs"]
+    data["profile"]["seeds"] = [s + 5 for s in own]
+    (runs / "results.json").write_text(json.dumps(data))
+    with pytest.raises(UserError, match="other than by --num-seeds"):
+        importer.import_runs(runs, tmp_path / "results")
+
+
 def test_train_refuses_a_profile_of_other_data(bundles, tmp_path, capsys):
     """The smoke bundle (48 / 24 / 24 chromosomes) is not the paper profile's data."""
     from reproductions.portable.__main__ import main
