@@ -225,3 +225,43 @@ def run_curves(runs: Sequence[dict], path: Path, title: str) -> Path | None:
         ax.axis("off")
     axes[0][0].legend(fontsize=7)
     return save(fig, path, title, dpi=100)
+
+
+def against_the_paper(groups: Sequence[tuple[str, Mapping[str, Mapping | None]]],
+                      paper: Mapping[str, float | None], path: Path, title: str,
+                      ylabel: str) -> Path:
+    """One column per group (a setting), one marker per series (a row) with
+    its mean and ± std (no bar for one seed); the paper's value of each
+    series as a dashed line in its colour. ``groups``: ``[(label, {series:
+    {"mean", "std", "n"} or None})]``."""
+    names = list(paper)
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.9 * len(groups) + 1.5), 3.8))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    width = 0.5 / max(1, len(names))
+    for i, name in enumerate(names):
+        colour = colours[i % len(colours)]
+        offset = (i - (len(names) - 1) / 2) * width
+        xs, ys, errs = [], [], []
+        for g, (_, cells) in enumerate(groups):
+            cell = cells.get(name)
+            if cell is not None:
+                xs.append(g + offset)
+                ys.append(cell["mean"])
+                errs.append(cell.get("std") or 0.0)
+        ax.errorbar(xs, ys, yerr=errs, fmt="o", color=colour, capsize=4, label=name)
+        if paper[name] is not None:
+            ax.axhline(paper[name], color=colour, linestyle="--", linewidth=1,
+                       label=f"{name}, paper")
+    ax.set_xticks(range(len(groups)), [_wrap(label) for label, _ in groups], fontsize=7)
+    ax.set_xlim(-0.6, len(groups) - 0.4)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7, loc="best")
+    return save(fig, path, title)
+
+
+def _wrap(text: str, width: int = 22) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+

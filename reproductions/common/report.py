@@ -272,7 +272,10 @@ def write_readme(store: ResultsStore) -> Path:
     notes = store.notes + ("" if store.sections is None else store.sections(store))
     if notes:
         lines += ["", notes.strip()]
-    figures = sorted(p.name for p in store.dir.glob("*.png"))
+    from reproductions.common.verdict import FIGURE as VERDICT_FIGURE
+
+    figures = sorted(p.name for p in store.dir.glob("*.png")
+                     if p.name != VERDICT_FIGURE)  # drawn in the verdict section
     if figures:
         lines += ["", "## Figures", ""]
         lines += [f"![{name}]({name})" for name in figures]
@@ -292,7 +295,10 @@ def verdict_markdown(store: ResultsStore) -> list[str]:
     if store.dir.name != store.paper.key or data["synthetic"] or data.get("user_data"):
         return []
     result = verdict.evaluate(store.paper, store.dir)
-    return [] if result is None else ["", *verdict.markdown(store.paper, result)]
+    if result is None:
+        return []
+    verdict.figure(store.paper, result, store.dir / verdict.FIGURE)
+    return ["", *verdict.markdown(store.paper, result)]
 
 
 def per_class_table(runs: Mapping[str, dict], metric: str, label=str) -> str:

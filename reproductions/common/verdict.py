@@ -168,6 +168,29 @@ def evaluate(paper: PaperSpec, results_dir: Path) -> dict | None:
     return {"verdict": word, "why": why, "settings": settings}
 
 
+#: The verdict's figure, in the paper's results folder.
+FIGURE = "verdict.png"
+
+
+def figure(paper: PaperSpec, result: Mapping, path: Path) -> Path | None:
+    """The paired rows' metric in every setting that has runs against the
+    paper's values (``plots.against_the_paper``); ``None`` when no setting
+    has runs."""
+    from reproductions.common import plots
+
+    claim = paper.claims[0]
+    keys = (claim.proposed, claim.baseline)
+    label = {k: claims.short_label(paper.label(k)) for k in keys}
+    groups = [(s["label"], {label[k]: s["rows"][k]["cell"] for k in keys})
+              for s in result["settings"] if "rows" in s]
+    if not groups:
+        return None
+    printed = {label[k]: paper.table(claim.table).row(k).values.get(claim.metric) for k in keys}
+    return plots.against_the_paper(groups, printed, Path(path),
+                                   f"{paper.key}: verdict {result['verdict']}",
+                                   f"{claims.metric_name(claim.metric)} (%)")
+
+
 def markdown(paper: PaperSpec, result: Mapping) -> list[str]:
     """The results README's closing *Verdict* section."""
     from reproductions.common.report import format_value
@@ -209,6 +232,9 @@ def markdown(paper: PaperSpec, result: Mapping) -> list[str]:
                                               label[claim.baseline]) + ". "
                      + _seeds_sentence(s, _paper_claim_sign(paper)))
         lines.append(text)
+    if any("rows" in s for s in result["settings"]):
+        lines += ["", f"![{metric} of the paired rows in each setting (mean ± std over "
+                  f"seeds) against the paper's values]({FIGURE})"]
     lines += ["", _settle_sentence(paper)]
     return lines
 

@@ -132,6 +132,38 @@ def test_readme_verdict_only_in_the_papers_own_real_data_folder(tmp_path):
     assert verdict_markdown(_Store(tmp_path / "elsewhere")) == []
 
 
+def test_the_verdict_figure_shows_each_setting_with_runs(tmp_path, monkeypatch):
+    from reproductions.common import plots
+
+    folder = tmp_path / "toy"
+    _store(folder, _runs([85.0, 86.0, 87.0], [80.0, 80.5, 81.0]))
+    drawn = {}
+    original = plots.against_the_paper
+
+    def spy(groups, paper, path, title, ylabel):
+        drawn.update(groups=groups, paper=paper, title=title, ylabel=ylabel)
+        return original(groups, paper, path, title, ylabel)
+
+    monkeypatch.setattr(plots, "against_the_paper", spy)
+    lines = verdict_markdown(_Store(folder))
+    assert (folder / verdict.FIGURE).stat().st_size > 10_000
+    assert f"against the paper's values]({verdict.FIGURE})" in lines[-3]
+    # "more" has no runs: one column, the committed table's, at its mean and std
+    ((label, cells),) = drawn["groups"]
+    assert label == "committed table"
+    assert cells["Proposed"]["mean"] == pytest.approx(86.0)
+    assert cells["Proposed"]["std"] == pytest.approx(1.0)
+    assert cells["Baseline"]["mean"] == pytest.approx(80.5)
+    assert drawn["paper"] == {"Proposed": 90.0, "Baseline": 80.0}
+    assert drawn["ylabel"] == "ACA (%)" and drawn["title"].startswith("toy: verdict ")
+    # no setting with runs: no figure, no link
+    empty = tmp_path / "empty" / "toy"
+    _store(empty, [])
+    lines = verdict_markdown(_Store(empty))
+    assert not (empty / verdict.FIGURE).exists()
+    assert not any(verdict.FIGURE in line for line in lines)
+
+
 def test_the_settle_line_names_the_portable_route_where_it_exists():
     from reproductions.common.paper import load_paper
     from reproductions.portable.papers import RECIPES
