@@ -4,7 +4,7 @@ length-normalisation ablation), then the same command again, which must find
 every run stored and train nothing."""
 import json
 
-from reproductions.common import results
+from reproductions.common import provenance, results
 from reproductions.super_xception.paper import PAPER
 from tests.super_xception.conftest import run_main, smoke_argv
 
@@ -26,7 +26,11 @@ def test_smoke_run_writes_results_readme_and_figures(smoke_run):
     assert data["synthetic"] is True and data["note"] == results.SYNTHETIC_MARK
     assert data["datasets"]["data"]["name"] == "synthetic_chromosomes"
     assert data["datasets"]["data"]["used"] == {"train": 48, "validation": 24, "test": 24}
-    assert results.check(path) == []
+    # complete provenance; the dirty-tree note exactly when this checkout was dirty
+    # as the run started (a developer's tree while editing; CI's clean clone: none)
+    problems = results.check(path)
+    assert [p for p in problems if "dirty tree" not in p] == []
+    assert any("dirty tree" in p for p in problems) == bool(provenance.git_commit()["dirty"])
     runs = _runs(path)
     assert set(runs) == EXPECTED_RUNS
     assert set(runs["deep_cnn", 0, ""]["values"]["table1"]) == {"deep_cnn"}
