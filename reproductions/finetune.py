@@ -182,11 +182,18 @@ def finetune(preset, image_folder, *, out=None, name: str | None = None,
     mode = "scratch" if from_scratch else "finetune"
     lr = DEFAULT_LR[mode] if learning_rate is None else learning_rate
     log(f"training {how}: {network.count_params():,} parameters, learning rate {lr}")
+    steps = -(-len(data["train"][1]) // batch_size)
+    log(f"{len(data['train'][1])} training images: {steps} batch(es) of {batch_size} per "
+        f"epoch, at most {epochs * steps:,} steps in {epochs} epochs")
     history = train(network, data, epochs=epochs, patience=patience, batch_size=batch_size,
                     learning_rate=lr, seed=seed, augment_images=augment_images,
                     verbose=verbose)
     val_loss = history.get("val_loss", [])
     best = int(min(range(len(val_loss)), key=val_loss.__getitem__)) + 1 if val_loss else 0
+    if len(val_loss) >= epochs and best > epochs - patience:
+        log(f"note: stopped by the {epochs}-epoch cap with the lowest validation loss at "
+            f"epoch {best}: the network was still improving; more --epochs may help "
+            f"(this folder gives {steps} step(s) per epoch)")
     name = name or f"{meta['name']}-{'scratch' if from_scratch else 'finetuned'}"
     out = (Path("finetuned") if out is None else Path(out)) / name
     with tempfile.TemporaryDirectory(prefix="finetune-") as tmp:

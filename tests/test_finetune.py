@@ -71,6 +71,23 @@ def test_finetune_exports_a_preset_with_its_card(preset, folder, tmp_path, from_
     assert predict.main(["--model", str(dest), str(folder / "vertical" / "vertical_0.png")]) == 0
 
 
+def test_finetune_says_how_many_steps_it_takes_and_when_the_cap_cut_it(preset, folder,
+                                                                          tmp_path):
+    logged = []
+    dest = finetune.finetune(preset, folder, out=tmp_path, epochs=2, patience=5,
+                             batch_size=8, verbose=0, log=logged.append)
+    ft = presets.metadata(dest)["finetune"]
+    (line,) = [line for line in logged if "training images:" in line]
+    n = int(line.split()[0])  # the reader's training split of the 20 images (64 %)
+    assert 10 <= n <= 14
+    steps = -(-n // 8)
+    assert line == (f"{n} training images: {steps} batch(es) of 8 per epoch, at most "
+                    f"{2 * steps} steps in 2 epochs")
+    # patience 5 > 2 epochs: the cap ended it, with its best epoch within the last 5
+    assert ft["epochs_run"] == 2
+    assert any(line.startswith("note: stopped by the 2-epoch cap") for line in logged)
+
+
 def test_cli_refuses_a_folder_with_one_class(preset, tmp_path, capsys):
     write_folder(tmp_path / "one", classes=("horizontal",))
     assert finetune.main(["--preset", str(preset), "--image-folder", str(tmp_path / "one"),
