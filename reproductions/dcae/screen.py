@@ -340,15 +340,18 @@ def render(steps, following, as_run, runs, base, profile) -> str:
 
 def main(argv=None) -> int:
     tf_runtime.command_environment()
-    parser = argparse.ArgumentParser(prog="python -m reproductions.dcae.screen",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m reproductions.dcae.screen",
+        description="Screens the DCAE's width and Conv5 reading on validation cells only: "
+                    "the follow-up rule of the cell-level verdict experiment "
+                    "(reproductions/dcae/NOTES.md); see the module docstring.")
     parser.add_argument("--manual-dir", type=Path, default=None,
                         help="the SNPHEp-2 folder (default: ../shared/data/snphep2)")
     parser.add_argument("--data", choices=("auto", "real", "synthetic"), default="auto")
     parser.add_argument("--data-dir", type=Path, default=None, help="TFDS data folder")
     parser.add_argument("--profile", default=BASE_PROFILE,
                         help="the profile whose protocol the runs follow (default "
-                        f"{BASE_PROFILE}; it must use the cell-level split)")
+                        f"{BASE_PROFILE}; another profile runs on the cell-level split too)")
     parser.add_argument("--baseline", type=Path, default=BASELINE,
                         help="that profile's results folder (the as-run values)")
     parser.add_argument("--output-dir", type=Path, default=OUTPUT)
