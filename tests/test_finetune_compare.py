@@ -63,10 +63,14 @@ def test_compare_end_to_end(preset, tmp_path, capsys):
     assert (out / "results.json").read_text() == before
 
 
+def _fake_run(mode, seed, value, epochs):
+    return {"mode": mode, "seed": seed, "epochs_run": epochs, "best_epoch": epochs,
+            "train_images": 6, "seconds": 60.0, "metrics": {"mca": value, "accuracy": value}}
+
+
 def _fake_compare(root, name, per_class, mca, preset="p", epochs=50):
     """A compare folder as `run` writes it: ``mca`` = {seed: (fine-tuned, scratch)}."""
-    runs = [{"mode": mode, "seed": seed, "epochs_run": epochs if mode == "finetuned" else 7,
-             "metrics": {"mca": value, "accuracy": value}}
+    runs = [_fake_run(mode, seed, value, epochs if mode == "finetuned" else 7)
             for seed, pair in mca.items() for mode, value in zip(fc.MODES, pair)]
     setup = {"preset": preset, "preset_sha256": "0" * 64, "dataset": "d/c",
              "per_class": {"train": per_class, "validation": 10}, "epochs": epochs,
@@ -103,11 +107,18 @@ def test_summary_pairs_each_size_and_sorts_the_sizes(tmp_path):
     assert rows[1].endswith("| 3 of 3 |")
     assert "per seed +10.00, +5.00, −1.00; ahead in 2 of 3" in readme
     assert readme == fc.render_summary(fc.collect(tmp_path), tmp_path.as_posix())
+    # a folder's --report-only rewrites the summary above it, which then holds its new run
+    data = json.loads((tmp_path / "small" / "results.json").read_text())
+    data["runs"] += [_fake_run(m, 2, v, 9) for m, v in zip(fc.MODES, (0.5, 0.3))]
+    (tmp_path / "small" / "results.json").write_text(json.dumps(data))
+    assert fc.main(["--report-only", "--output-dir", str(tmp_path / "small")]) == 0
+    assert "| 5 | [small](small/README.md) | 3 |" in (tmp_path / "README.md").read_text()
 
 
 def test_summary_refuses_an_empty_root_and_a_repeated_size(tmp_path, capsys):
     assert fc.main(["--summary", str(tmp_path)]) == 2
     assert "holds no folder written by" in capsys.readouterr().err
+    assert not fc.refresh_summary(tmp_path)  # no summary there: nothing written
     _fake_compare(tmp_path, "a", 5, {0: (0.4, 0.3)})
     _fake_compare(tmp_path, "b", 5, {0: (0.5, 0.3)})
     assert fc.main(["--summary", str(tmp_path)]) == 2
