@@ -3,6 +3,7 @@
     python -m reproductions.status            # rewrites README.md's status cells
     python -m reproductions.status --check    # exit 1 if README.md differs
     python -m reproductions.status --print    # prints each paper's status line
+    python -m reproductions.status --missing  # the planned runs not stored yet
 
 Each paper's line says, from ``results/<paper>/results.json`` alone: the
 profile and whether every planned run is stored; the paper's paired headline
@@ -105,6 +106,34 @@ def status_lines(root: Path = ROOT) -> dict[str, str]:
     return out
 
 
+def missing_runs(root: Path = ROOT) -> list[str]:
+    """One line per results folder of a paper that has run here (its table
+    and its evidence folders, ``PaperSpec.evidence``): how many of the
+    runs its stored profile plans are stored, and which ``row seed`` are not
+    (what a long command still has to run)."""
+    out = []
+    for key in PAPERS:
+        if not (root / "results" / key / "results.json").exists():
+            continue  # a paper not run here at all
+        paper = load_paper(key)
+        folders = [e.folder for e in paper.evidence] or [""]
+        for folder in folders:
+            path = root / "results" / key / folder / "results.json"
+            if not path.exists():
+                if folder:
+                    out.append(f"results/{key}/{folder}: not run yet")
+                continue
+            data = json.loads(path.read_text())
+            stored = {(r["row"], r["seed"]) for r in data.get("runs", [])
+                      if not r.get("variant")}
+            planned = planned_runs(paper, data.get("profile", {}))
+            missing = [f"{row} s{seed}" for row, seed in planned if (row, seed) not in stored]
+            where = f"results/{key}{'/' + folder if folder else ''}"
+            out.append(f"{where}: {len(planned) - len(missing)} of {len(planned)} planned runs"
+                       + (f"; missing {', '.join(missing)}" if missing else ", complete"))
+    return out
+
+
 def render(readme: str, lines: dict[str, str]) -> str:
     """``readme`` with the status cell of every paper's row between the
     markers replaced by ``lines[paper]`` (rows of other papers unchanged)."""
@@ -138,8 +167,14 @@ def main(argv=None) -> int:
                         help="exit 1 if README.md differs from the generated text")
     parser.add_argument("--print", action="store_true", dest="print_lines",
                         help="print each paper's status line and change nothing")
+    parser.add_argument("--missing", action="store_true",
+                        help="print, for every results folder of a paper, the planned runs "
+                        "not stored yet, and change nothing")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     args = parser.parse_args(argv)
+    if args.missing:
+        print("\n".join(missing_runs(args.readme.resolve().parent)))
+        return 0
     lines = status_lines(args.readme.resolve().parent)
     if args.print_lines:
         for key, line in lines.items():

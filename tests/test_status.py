@@ -123,3 +123,22 @@ def test_a_superseded_table_is_linked_from_the_status_line(tmp_path):
     runs = len(json.loads(data)["runs"])
     assert line.endswith(f"; the table of the protocol before, {runs} runs: "
                          "[superseded_v1](results/dri/superseded_v1/README.md)")
+
+
+def test_missing_lists_each_folders_planned_runs_not_stored(tmp_path, capsys):
+    folder = tmp_path / "results" / "dri"
+    folder.mkdir(parents=True)
+    data = json.loads((ROOT / "results" / "dri" / "results.json").read_text())
+    planned = status.planned_runs(status.load_paper("dri"), data["profile"])
+    dropped = [r for r in data["runs"] if (r["row"], r["seed"]) == ("dri", 2)]
+    assert ("dri", 2) in planned and dropped
+    data["runs"] = [r for r in data["runs"] if r not in dropped]
+    (folder / "results.json").write_text(json.dumps(data))
+    lines = status.missing_runs(tmp_path)
+    assert f"results/dri: {len(planned) - 1} of {len(planned)} planned runs; missing dri s2" \
+        in lines
+    # an evidence folder of the paper without results, and no line for papers without any
+    assert "results/dri/cpu_schedule: not run yet" in lines
+    assert not [line for line in lines if line.startswith("results/dcae")]
+    assert status.main(["--missing", "--readme", str(tmp_path / "README.md")]) == 0
+    assert "missing dri s2" in capsys.readouterr().out
