@@ -44,15 +44,21 @@ def planned_runs(paper: PaperSpec, profile: dict) -> list[tuple[str, int]]:
             for seed in (seeds if row in multi else seeds[:1])]
 
 
+def planned_and_missing(paper: PaperSpec, data: dict) -> tuple[list, list]:
+    """The runs a results file's profile plans (:func:`planned_runs`) and
+    those of them it does not store."""
+    stored = {(r["row"], r["seed"]) for r in data.get("runs", []) if not r.get("variant")}
+    planned = planned_runs(paper, data.get("profile", {}))
+    return planned, [p for p in planned if p not in stored]
+
+
 def status_line(key: str, data: dict, link: str, verdict_word: str | None = None) -> str:
     """One paper's status cell from its ``results.json`` content, led by
     the paper's verdict (``common.verdict``) when given."""
     paper = load_paper(key)
     runs = data.get("runs", [])
     profile = data.get("profile", {})
-    stored = {(r["row"], r["seed"]) for r in runs if not r.get("variant")}
-    planned = planned_runs(paper, profile)
-    missing = [p for p in planned if p not in stored]
+    planned, missing = planned_and_missing(paper, data)
     kind = (" (synthetic data)" if data.get("synthetic") else
             " (user data)" if data.get("user_data") else "")
     parts = [f"**verdict: {verdict_word}**"] if verdict_word else []
@@ -123,11 +129,8 @@ def missing_runs(root: Path = ROOT) -> list[str]:
                 if folder:
                     out.append(f"results/{key}/{folder}: not run yet")
                 continue
-            data = json.loads(path.read_text())
-            stored = {(r["row"], r["seed"]) for r in data.get("runs", [])
-                      if not r.get("variant")}
-            planned = planned_runs(paper, data.get("profile", {}))
-            missing = [f"{row} s{seed}" for row, seed in planned if (row, seed) not in stored]
+            planned, missing = planned_and_missing(paper, json.loads(path.read_text()))
+            missing = [f"{row} s{seed}" for row, seed in missing]
             where = f"results/{key}{'/' + folder if folder else ''}"
             out.append(f"{where}: {len(planned) - len(missing)} of {len(planned)} planned runs"
                        + (f"; missing {', '.join(missing)}" if missing else ", complete"))

@@ -168,6 +168,12 @@ def evaluate(paper: PaperSpec, results_dir: Path) -> dict | None:
     return {"verdict": word, "why": why, "settings": settings}
 
 
+def _labels(paper: PaperSpec) -> dict[str, str]:
+    """The paired claim's two rows -> their short labels."""
+    claim = paper.claims[0]
+    return {k: claims.short_label(paper.label(k)) for k in (claim.proposed, claim.baseline)}
+
+
 #: The verdict's figure, in the paper's results folder.
 FIGURE = "verdict.png"
 
@@ -180,7 +186,7 @@ def figure(paper: PaperSpec, result: Mapping, path: Path) -> Path | None:
 
     claim = paper.claims[0]
     keys = (claim.proposed, claim.baseline)
-    label = {k: claims.short_label(paper.label(k)) for k in keys}
+    label = _labels(paper)
     groups = [(s["label"], {label[k]: s["rows"][k]["cell"] for k in keys})
               for s in result["settings"] if "rows" in s]
     if not groups:
@@ -196,7 +202,7 @@ def markdown(paper: PaperSpec, result: Mapping) -> list[str]:
     from reproductions.common.report import format_value
 
     claim = paper.claims[0]
-    label = {k: claims.short_label(paper.label(k)) for k in (claim.proposed, claim.baseline)}
+    label = _labels(paper)
     metric = claims.metric_name(claim.metric)
     lines = ["## Verdict", "",
              "Computed by `reproductions/common/verdict.py` from the folders below; its "

@@ -58,9 +58,9 @@ def import_runs(source: Path, results_root: Path | None = None, force: bool = Fa
         raise UserError(f"{path}: run(s) {', '.join(unmarked)} are not marked as portable "
                         "(no provenance.portable backend): not a portable train folder.")
     name = data["profile"]["name"]
-    more = name in spec.profiles and more_seeds(data["profile"], spec.profiles[name].to_json())
-    if name not in spec.profiles or not more and protocol_fields(data["profile"]) != \
-            protocol_fields(spec.profiles[name].to_json()):
+    stock = spec.profiles[name].to_json() if name in spec.profiles else None
+    more = stock is not None and more_seeds(data["profile"], stock)
+    if stock is None or not more and protocol_fields(data["profile"]) != protocol_fields(stock):
         raise UserError(f"{path}: its runs follow another protocol than the suite's profile "
                         f"{name!r} of {data['paper']} (the profile changed since the bundle "
                         "was exported, or the runs overrode it other than by --num-seeds): "
