@@ -114,6 +114,29 @@ def load_results(path: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def save_run(path: Path, results: dict, run: dict) -> dict:
+    """Stores ``run`` in ``path`` and returns what the file now holds.
+
+    Several processes may run seeds of one folder at once (``--seeds 0,1,2``
+    and ``--seeds 3,4,5``): under a lock on the folder, the file is read
+    again, runs the others stored since are taken in, and the whole is
+    written atomically. A (mode, seed) already in the file is not stored
+    twice (the first one stays)."""
+    from reproductions.common.store import atomic_write, locked
+
+    with locked(path.parent):
+        on_disk = load_results(path)
+        merged = {**results, "runs": list(on_disk.get("runs", []))}
+        keys = {(r["mode"], r["seed"]) for r in merged["runs"]}
+        for r in results.get("runs", []) + [run]:
+            if (r["mode"], r["seed"]) not in keys:
+                merged["runs"].append(r)
+                keys.add((r["mode"], r["seed"]))
+        merged["runs"].sort(key=lambda r: (r["seed"], MODES.index(r["mode"])))
+        atomic_write(path, json.dumps(merged, indent=1) + "\n")
+    return merged
+
+
 def points(results: dict, metric: str) -> tuple[list[int], list[float]]:
     """Seeds with both modes stored, and their ``finetuned − scratch``
     differences of ``metric`` in points."""
@@ -394,7 +417,7 @@ def run(preset: str, builder, dataset: str, output_dir: Path, *, seeds: Sequence
                     "metrics": {k: metric[k] for k in ("n", "accuracy", "mca",
                                                        "per_class_recall")},
                     "provenance": provenance.collect(sys.argv)})
-                results_file.write_text(json.dumps(results, indent=1) + "\n")
+                results = save_run(results_file, results, results["runs"][-1])
     (output_dir / "README.md").write_text(render_readme(results))
     refresh_summary(output_dir.parent)
     return results

@@ -131,3 +131,24 @@ def test_a_run_without_its_options_says_which_are_missing(capsys):
         fc.main(["--dataset", "d/c"])
     assert exc.value.code == 2
     assert "--preset, --output-dir required (or --summary ROOT)" in capsys.readouterr().err
+
+
+def test_two_processes_on_one_folder_keep_each_others_runs(tmp_path):
+    """`--seeds 0,1` and `--seeds 2` at once: each save takes in what the other
+    stored since it started, so neither overwrites the other's runs."""
+    _fake_compare(tmp_path, "f", 5, {0: (0.4, 0.3)})
+    path = tmp_path / "f" / "results.json"
+    first = fc.load_results(path)  # process A starts: seed 0 stored
+    second = fc.load_results(path)  # process B starts at the same time
+    first = fc.save_run(path, first, _fake_run("finetuned", 1, 0.5, 9))
+    # B has not seen A's run; its save keeps it and adds its own
+    second = fc.save_run(path, second, _fake_run("finetuned", 2, 0.6, 9))
+    on_disk = fc.load_results(path)
+    assert on_disk == second
+    assert [(r["seed"], r["mode"]) for r in on_disk["runs"]] == [
+        (0, "finetuned"), (0, "scratch"), (1, "finetuned"), (2, "finetuned")]
+    # A's next save keeps B's run, and a (mode, seed) already stored is not doubled
+    fc.save_run(path, first, _fake_run("finetuned", 2, 0.9, 9))
+    runs = fc.load_results(path)["runs"]
+    assert len(runs) == 4 and runs[-1]["metrics"]["mca"] == 0.6
+    assert not list(path.parent.glob("*.tmp"))
