@@ -114,21 +114,24 @@ def load_results(path: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def save_run(path: Path, results: dict, run: dict) -> dict:
-    """Stores ``run`` in ``path`` and returns what the file now holds.
+def save_run(path: Path, results: dict, run: dict | None = None) -> dict:
+    """Stores ``run`` (and ``results``' setup) in ``path`` and returns what
+    the file now holds.
 
     Several processes may run seeds of one folder at once (``--seeds 0,1,2``
     and ``--seeds 3,4,5``): under a lock on the folder, the file is read
     again, runs the others stored since are taken in, and the whole is
     written atomically. A (mode, seed) already in the file is not stored
-    twice (the first one stays)."""
+    twice (the first one stays). The setup, with the command the README
+    shows, is the last writer's: afterwards, the command over every seed
+    stores nothing new but records itself."""
     from reproductions.common.store import atomic_write, locked
 
     with locked(path.parent):
         on_disk = load_results(path)
         merged = {**results, "runs": list(on_disk.get("runs", []))}
         keys = {(r["mode"], r["seed"]) for r in merged["runs"]}
-        for r in results.get("runs", []) + [run]:
+        for r in results.get("runs", []) + ([run] if run else []):
             if (r["mode"], r["seed"]) not in keys:
                 merged["runs"].append(r)
                 keys.add((r["mode"], r["seed"]))
@@ -418,6 +421,7 @@ def run(preset: str, builder, dataset: str, output_dir: Path, *, seeds: Sequence
                                                        "per_class_recall")},
                     "provenance": provenance.collect(sys.argv)})
                 results = save_run(results_file, results, results["runs"][-1])
+    results = save_run(results_file, results)  # this command, and the others' runs
     (output_dir / "README.md").write_text(render_readme(results))
     refresh_summary(output_dir.parent)
     return results

@@ -152,3 +152,8 @@ def test_two_processes_on_one_folder_keep_each_others_runs(tmp_path):
     runs = fc.load_results(path)["runs"]
     assert len(runs) == 4 and runs[-1]["metrics"]["mca"] == 0.6
     assert not list(path.parent.glob("*.tmp"))
+    # a later command over every seed stores nothing new but records itself
+    again = {**fc.load_results(path), "runs": []}
+    again["setup"] = {**again["setup"], "command": "python -m reproductions.finetune_compare all"}
+    kept = fc.save_run(path, again)
+    assert kept["runs"] == runs and kept["setup"]["command"].endswith(" all")
