@@ -122,8 +122,8 @@ def missing_runs(root: Path = ROOT) -> list[str]:
         if not (root / "results" / key / "results.json").exists():
             continue  # a paper not run here at all
         paper = load_paper(key)
-        folders = [e.folder for e in paper.evidence] or [""]
-        for folder in folders:
+        closed = {e.folder: e.closed for e in paper.evidence}
+        for folder in [e.folder for e in paper.evidence] or [""]:
             path = root / "results" / key / folder / "results.json"
             if not path.exists():
                 if folder:
@@ -132,8 +132,12 @@ def missing_runs(root: Path = ROOT) -> list[str]:
             planned, missing = planned_and_missing(paper, json.loads(path.read_text()))
             missing = [f"{row} s{seed}" for row, seed in missing]
             where = f"results/{key}{'/' + folder if folder else ''}"
-            out.append(f"{where}: {len(planned) - len(missing)} of {len(planned)} planned runs"
-                       + (f"; missing {', '.join(missing)}" if missing else ", complete"))
+            line = f"{where}: {len(planned) - len(missing)} of {len(planned)} planned runs"
+            if closed.get(folder):
+                line += f", closed (nothing to run): {closed[folder]}"
+            else:
+                line += f"; missing {', '.join(missing)}" if missing else ", complete"
+            out.append(line)
     return out
 
 

@@ -139,6 +139,11 @@ def test_missing_lists_each_folders_planned_runs_not_stored(tmp_path, capsys):
         in lines
     # an evidence folder of the paper without results, and no line for papers without any
     assert "results/dri/cpu_schedule: not run yet" in lines
+    # a closed folder (a table kept as a finding) lists no missing runs but says why
+    (folder / "compressed_schedule").mkdir()
+    (folder / "compressed_schedule" / "results.json").write_text(json.dumps(data))
+    (line,) = [x for x in status.missing_runs(tmp_path) if "compressed_schedule" in x]
+    assert "closed (nothing to run): superseded" in line and "missing" not in line
     assert not [line for line in lines if line.startswith("results/dcae")]
     assert status.main(["--missing", "--readme", str(tmp_path / "README.md")]) == 0
     assert "missing dri s2" in capsys.readouterr().out

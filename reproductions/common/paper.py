@@ -101,10 +101,14 @@ class Claim:
 class Evidence:
     """A results folder that bears on the paper's verdict
     (``common.verdict``): ``folder`` under ``results/<paper>/`` (``""``: the
-    committed table), ``label`` what it is ("committed table at 72 px")."""
+    committed table), ``label`` what it is ("committed table at 72 px");
+    ``closed``: why the folder gets no more runs although its profile plans
+    more (a table kept as a finding after its protocol was replaced), ``""``
+    for a folder its command still fills."""
 
     folder: str
     label: str
+    closed: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
