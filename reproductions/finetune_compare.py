@@ -410,7 +410,7 @@ def run(preset: str, builder, dataset: str, output_dir: Path, *, seeds: Sequence
                                          patience=patience, seed=seed, verbose=0, log=log)
                 made = presets.metadata(dest)
                 (metric,) = made["metrics"]
-                results["runs"].append({
+                results = save_run(results_file, results, {
                     "mode": mode, "seed": seed, "train_images": len(ids["train"]),
                     "validation_images": len(ids["validation"]),
                     "ids_sha256": provenance.sha256_json(ids),
@@ -420,7 +420,6 @@ def run(preset: str, builder, dataset: str, output_dir: Path, *, seeds: Sequence
                     "metrics": {k: metric[k] for k in ("n", "accuracy", "mca",
                                                        "per_class_recall")},
                     "provenance": provenance.collect(sys.argv)})
-                results = save_run(results_file, results, results["runs"][-1])
     results = save_run(results_file, results)  # this command, and the others' runs
     (output_dir / "README.md").write_text(render_readme(results))
     refresh_summary(output_dir.parent)

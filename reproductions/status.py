@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 from reproductions.common import claims, report, summary, verdict
-from reproductions.common.paper import PAPERS, PaperSpec, load_paper
+from reproductions.common.paper import PAPERS, Evidence, PaperSpec, load_paper
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- status:begin -->", "<!-- status:end -->"
@@ -122,8 +122,8 @@ def missing_runs(root: Path = ROOT) -> list[str]:
         if not (root / "results" / key / "results.json").exists():
             continue  # a paper not run here at all
         paper = load_paper(key)
-        closed = {e.folder: e.closed for e in paper.evidence}
-        for folder in [e.folder for e in paper.evidence] or [""]:
+        for evidence in paper.evidence or (Evidence("", "committed table"),):
+            folder = evidence.folder
             path = root / "results" / key / folder / "results.json"
             if not path.exists():
                 if folder:
@@ -133,8 +133,8 @@ def missing_runs(root: Path = ROOT) -> list[str]:
             missing = [f"{row} s{seed}" for row, seed in missing]
             where = f"results/{key}{'/' + folder if folder else ''}"
             line = f"{where}: {len(planned) - len(missing)} of {len(planned)} planned runs"
-            if closed.get(folder):
-                line += f", closed (nothing to run): {closed[folder]}"
+            if evidence.closed:
+                line += f", closed (nothing to run): {evidence.closed}"
             else:
                 line += f"; missing {', '.join(missing)}" if missing else ", complete"
             out.append(line)
