@@ -3,7 +3,11 @@
 :func:`train` wires the callbacks every paper needs:
 
 - ``BackupAndRestore`` -- a run killed mid-way (even ``kill -9``) resumes at
-  the last finished epoch when the same command is run again;
+  the last finished epoch when the same command is run again. It comes last,
+  after ``extra_callbacks``: an epoch counts as finished only once every
+  callback has recorded it, so a kill between a record and the backup
+  repeats the epoch (its records then appear twice, the last one wins)
+  instead of losing the record;
 - :class:`BestWeights` -- keeps the weights with the lowest validation loss
   (the papers' model selection) and, unlike ``ModelCheckpoint``, remembers
   the best value across a resume, so a resumed run ends exactly where an
@@ -364,14 +368,14 @@ def train(model: keras.Model, train_split: data_lib.ArraySplit,
         fit_validation = None  # validated by the callback, after recalibration
     else:
         fit_validation = val_ds
-    callbacks += [EpochCounter(epoch_var),
-                 keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-                 best, meter, elapsed,
-                 keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True)]
+    callbacks += [EpochCounter(epoch_var), best, meter, elapsed,
+                  keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True)]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(
             str(run_dir / "tensorboard"), write_graph=False, profile_batch=0))
     callbacks += list(extra_callbacks)
+    # last: the epoch is marked done once everything above has recorded it
+    callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup")))
     model.fit(train_ds, validation_data=fit_validation, epochs=epochs, callbacks=callbacks,
               verbose=verbose, shuffle=False)  # the pipeline shuffles, statelessly
     # a restored BackupAndRestore leaves its epoch on the model, and a later

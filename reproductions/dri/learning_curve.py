@@ -139,6 +139,34 @@ def read_iterations(iterations: Sequence[int], val_losses: Sequence[float], *, n
                    "iterations")
 
 
+def _pct(x: float) -> str:
+    return "—" if math.isnan(x) else f"{x:.2f}"
+
+
+def curve_points(points_path: Path, history: dict, *, every: int, lr_at) -> list[dict]:
+    """The curve's points, one per epoch of ``history`` (``training.read_history``).
+
+    An epoch's point is written by the evaluation callback. Runs before the
+    backup was made the last callback (``training.train``) could be killed
+    between an epoch's backup and its evaluation; the resumed run then never
+    evaluated that epoch. Such a point is rebuilt from the history (training
+    and validation loss: all the rule reads) with ``lr_at(iteration)``; its
+    validation MCA and ACA are NaN ("not recorded" in the README)."""
+    points = {}
+    if points_path.exists():
+        for line in points_path.read_text().splitlines():
+            p = json.loads(line)
+            points[p["iteration"]] = p  # a resumed epoch logged twice: the last wins
+    for epoch, (loss, val_loss) in enumerate(zip(history.get("loss", []),
+                                                  history.get("val_loss", []))):
+        iteration = (epoch + 1) * every
+        if iteration not in points:
+            points[iteration] = {"iteration": iteration, "val_loss": val_loss, "loss": loss,
+                                 "val_mca": math.nan, "val_aca": math.nan,
+                                 "lr": lr_at(iteration), "from_history": True}
+    return [points[k] for k in sorted(points)]
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m reproductions.dri.learning_curve",
                                      description=__doc__,
@@ -253,12 +281,10 @@ def main(argv=None) -> int:
         samples_per_epoch=args.every * batch, targets=protocol.head_targets,
         verbose=2, tensorboard=False, extra_callbacks=[Evaluate()])
 
-    points = {}
-    for line in points_path.read_text().splitlines():
-        p = json.loads(line)
-        points[p["iteration"]] = p  # a resumed epoch logged twice: the last wins
-    rows = [points[k] for k in sorted(points)]
+    rows = curve_points(points_path, outcome.history, every=args.every,
+                        lr_at=lambda i: float(schedule(i - 1)))
     its = [p["iteration"] for p in rows]
+    unscored = [p["iteration"] for p in rows if math.isnan(p["val_mca"])]
     out = args.output_dir or curve.output_dir
     out.mkdir(parents=True, exist_ok=True)
     columns = ["iteration", "loss", "val_loss", "val_mca", "val_aca"]
@@ -297,7 +323,7 @@ def main(argv=None) -> int:
               "", header, "|---:|---:|---:|---:|---:|" + "---:|---:|" * curve.reads_n]
     for p in rows:
         line = (f"| {p['iteration']} | {p['loss']:.4f} | {p['val_loss']:.4f} | "
-                f"{p['val_mca']:.2f} | {p['val_aca']:.2f} |")
+                f"{_pct(p['val_mca'])} | {_pct(p['val_aca'])} |")
         if curve.reads_n:
             s = p["smoothed_val_loss"]
             line += f" {'—' if math.isnan(s) else f'{s:.4f}'} | {p['lr']:.3g} |"
@@ -306,6 +332,12 @@ def main(argv=None) -> int:
     lines += ["", f"Lowest validation loss at iteration {best}. A run interrupted by the end "
               "of a session resumes from its last point, so the points may come from "
               "several commits of the same code; the commit below is the last one."]
+    if unscored:
+        lines += ["", "Validation MCA and ACA not recorded (—) at iteration"
+                  f"{'s' if len(unscored) > 1 else ''} {', '.join(f'{i:,}' for i in unscored)}: "
+                  "a session ended after that epoch's checkpoint and before its evaluation, "
+                  "and the resumed run went on from the next epoch. The losses there come "
+                  "from the training history (the rule reads only the validation loss)."]
     if curve.reads_n:
         lines += ["", f"**N by the protocol's rule: {reading.n:,} iterations**"
                   if reading.n is not None else "**N by the protocol's rule: not yet**",

@@ -6,7 +6,9 @@ subprocess and stores the final weights and outcome in the run dir::
     python tests/common/_resume_script.py RUN_DIR [--kill-after-epoch N] [--mirrored]
 
 ``--kill-after-epoch N`` makes the process SIGKILL itself at the end of epoch
-N (after the checkpoints of that epoch are written), like ``kill -9``.
+N, like ``kill -9``: after the epoch's records (history, best weights) are
+written, before the backup marks the epoch done (an extra callback runs
+before ``BackupAndRestore``), so the resumed run repeats epoch N.
 ``--mirrored`` splits the CPU into two logical devices and trains under a
 ``MirroredStrategy`` over both (two replicas, as on a two-GPU machine).
 """

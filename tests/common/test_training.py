@@ -118,6 +118,11 @@ def test_killed_run_resumes_to_the_uninterrupted_result(killed, reference):
     done = json.loads((run_dir / "done.json").read_text())
     assert done["best_epoch"] == outcome.best_epoch
     assert not (run_dir / "backup").exists()
+    # the backup comes after every other callback: the killed epoch was not
+    # marked done, so it ran again and was logged twice (the last record wins)
+    with open(run_dir / "history.csv") as f:
+        logged = [int(line.split(",")[0]) for line in f.read().strip().splitlines()[1:]]
+    assert logged == [*range(KILL_AFTER + 1), *range(KILL_AFTER, script.EPOCHS)]
 
 
 @pytest.mark.filterwarnings("error:Skipping variable loading for optimizer")

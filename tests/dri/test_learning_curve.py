@@ -108,3 +108,32 @@ def test_tiny_curve_resumes_and_refuses_other_settings(tiny, capsys):
         other = [a if a != "2" else "3" for a in argv]  # --every 3
         assert learning_curve.main(other) == 2
     assert "learning curve of other settings (every" in capsys.readouterr().err
+
+
+def test_a_point_lost_to_a_kill_is_rebuilt_from_the_history(tiny, tmp_path):
+    """A session killed between an epoch's backup and its evaluation (before
+    the backup became the last callback) left no point for that epoch: the
+    curve takes its losses from the history and says MCA was not recorded."""
+    import shutil
+
+    root, argv, tiny_profile = tiny
+    work = tmp_path / "work"
+    shutil.copytree(root / "work", work)
+    points = work / "dri-seed0" / "points.jsonl"
+    lines = points.read_text().splitlines()
+    points.write_text("\n".join(lines[:1] + lines[2:]) + "\n")  # iteration 4 lost
+    moved = {"--work-dir": str(work), "--output-dir": str(tmp_path / "out")}
+    args = [moved.get(before, a) for before, a in zip([None] + argv, argv)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(PROFILES, "cpu_schedule", tiny_profile)
+        assert learning_curve.main(args) == 0
+    rows, full = _curve(tmp_path), _curve(root)
+    assert [int(r["iteration"]) for r in rows] == [2, 4, 6]
+    assert rows[1]["val_mca"] == rows[1]["val_aca"] == "nan"
+    for key in ("loss", "val_loss", "lr", "smoothed_val_loss"):
+        assert [float(r[key]) for r in rows[1:]] == pytest.approx(
+            [float(r[key]) for r in full[1:]], rel=1e-6, nan_ok=True), key
+    assert rows[0] == full[0] and rows[2] == full[2]
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "| 4 |" in readme and "| — | — |" in readme
+    assert "Validation MCA and ACA not recorded (—) at iteration 4:" in readme
