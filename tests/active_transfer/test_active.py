@@ -161,11 +161,15 @@ class Recorder:
 
 
 class Kill(keras.callbacks.Callback):
+    """Interrupts the fit as epoch ``epoch`` begins: the epochs before it are
+    finished and backed up (``training.train`` backs up after every other
+    callback has recorded an epoch)."""
+
     def __init__(self, epoch):
         super().__init__()
         self.epoch = epoch
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch, logs=None):
         if epoch == self.epoch:
             raise KeyboardInterrupt("killed inside the fine-tuning")
 
@@ -245,7 +249,7 @@ def test_a_killed_loop_resumes_at_its_round(reference, tmp_path):
 def test_a_loop_killed_inside_a_fine_tuning_ends_where_it_would_have(reference, tmp_path):
     result, probabilities, _ = reference
     with pytest.raises(KeyboardInterrupt):
-        run(Recorder(fail_in_epoch=(5, 0)), tmp_path)  # round 5, after its 1st epoch
+        run(Recorder(fail_in_epoch=(5, 1)), tmp_path)  # round 5, after its 1st epoch
     fit = json.loads((tmp_path / "entropy-0" / "state.json").read_text())["rounds"][4]["fit"]
     assert (tmp_path / "fits" / fit / "backup").is_dir()
     again = run(Recorder(), tmp_path)
