@@ -22,7 +22,7 @@ class Standardization(keras.layers.Layer):
 
     ``keras.layers.Normalization`` would do, but it computes from copies of
     its weights made when it is built or adapted, so weights copied into it
-    afterwards (``reproductions.common.builders.load_backbone_weights``,
+    afterwards (``reproductions.common.weight_loading.load_backbone_weights``,
     which assigns variables) are ignored until ``finalize_state()``. This
     layer reads its weights at every call."""
 

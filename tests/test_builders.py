@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from reproductions.common import builders, registry
+from reproductions.common import builders, registry, weight_loading
 
 BATCH = 2
 ENTRIES = registry.model_entries()
@@ -212,13 +212,13 @@ def test_feature_map_is_the_classifiers_backbone(case):
     x, files = images(kwargs), case.files
     trunk = builder(**kwargs, include_top=False, input_tensor=keras.Input(kwargs["input_shape"]))
     assert trunk.count_params() == case.entry.counts[1]
-    builders.load_weights(trunk, files["backbone_h5"])
+    weight_loading.load_weights(trunk, files["backbone_h5"])
     (feature_map,) = outputs(trunk, x)
     assert feature_map.ndim == 4 and feature_map.shape[0] == BATCH
     assert_same((trunk, x), (builders.backbone(model), x))
     with pytest.raises(ValueError, match=r"\.weights\.h5' does not fit model"):
-        builders.load_weights(trunk, files["h5"])
-    report = builders.load_backbone_weights(trunk, model)
+        weight_loading.load_weights(trunk, files["h5"])
+    report = weight_loading.load_backbone_weights(trunk, model)
     assert not report.mismatched and not report.missing, report
     assert set(model.output_names) <= set(report.unused)  # the heads
 
@@ -267,20 +267,20 @@ def test_transfer_to_another_head_and_its_errors(tmp_path):
     source.save_weights(tmp_path / "source.weights.h5")
     with pytest.raises(ValueError, match=r"source\.keras' does not fit .*predictions \(kernel: "
                                          r"model \(4, 4\), source \(4, 3\)"):
-        builders.load_weights(target, tmp_path / "source.keras")
+        weight_loading.load_weights(target, tmp_path / "source.keras")
     with pytest.raises(ValueError, match=r"source\.weights\.h5' does not fit .*file \(4, 3\), "
                                          r"model \(4, 4\)"):
-        builders.load_weights(target, tmp_path / "source.weights.h5")
+        weight_loading.load_weights(target, tmp_path / "source.weights.h5")
     with pytest.raises(ValueError, match="has no layer names"):
-        builders.load_backbone_weights(target, tmp_path / "source.weights.h5")
-    report = builders.load_backbone_weights(target, tmp_path / "source.keras")
+        weight_loading.load_backbone_weights(target, tmp_path / "source.weights.h5")
+    report = weight_loading.load_backbone_weights(target, tmp_path / "source.keras")
     assert report.loaded == ["conv"] and list(report.mismatched) == ["predictions"]
     assert str(report).startswith("loaded 1 layers; mismatched: predictions (")
     np.testing.assert_array_equal(target.get_layer("conv").kernel.numpy(),
                                   source.get_layer("conv").kernel.numpy())
     other = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Dense(2, name="other")])
     with pytest.raises(ValueError, match="no layer of model"):
-        builders.load_backbone_weights(other, source)
+        weight_loading.load_backbone_weights(other, source)
     with pytest.raises(ValueError, match="pass feature_layer="):
         builders.backbone(source)
     features = builders.backbone(source, "max", feature_layer="conv")
@@ -303,8 +303,8 @@ def test_transferred_normalization_statistics_take_effect(tmp_path):
     trained = model(data)
     trained.save(tmp_path / "trained.keras")
     fresh = model(np.zeros((4, 3), "float32"))
-    builders.load_backbone_weights(fresh, tmp_path / "trained.keras")
+    weight_loading.load_backbone_weights(fresh, tmp_path / "trained.keras")
     np.testing.assert_allclose(fresh(data[:4]), trained(data[:4]), rtol=1e-5, atol=1e-5)
     other = model(np.zeros((4, 3), "float32"))
-    builders.load_weights(other, tmp_path / "trained.keras")
+    weight_loading.load_weights(other, tmp_path / "trained.keras")
     np.testing.assert_allclose(other(data[:4]), trained(data[:4]), rtol=1e-5, atol=1e-5)

@@ -301,21 +301,21 @@ def test_make_reads_the_run_record(made, tmp_path):
 def test_builders_take_a_preset_name_as_weights(made, monkeypatch):
     """``weights="<preset>"``: the builders' ``load_weights`` takes the preset's
     (hash-checked) classifier into a model of the same architecture."""
-    from reproductions.common import builders
+    from reproductions.common import weight_loading
 
     dest, _, _ = made
     monkeypatch.setattr(presets, "PRESETS_DIR", dest.parent)
-    assert builders.check_weights("tiny_stripes") == dest / presets.MODEL_FILE
+    assert weight_loading.check_weights("tiny_stripes") == dest / presets.MODEL_FILE
     keras.utils.set_random_seed(9)
     inputs = keras.Input((16, 16, 1))
     x = keras.layers.Conv2D(6, 3, activation="relu", name="tiny_conv")(inputs)
     x = keras.layers.BatchNormalization(name="tiny_bn")(x)
     x = keras.layers.GlobalAveragePooling2D(name="tiny_pool")(x)
     x = keras.layers.Dense(2, activation="softmax", name="tiny_head")(x)
-    model = builders.load_weights(keras.Model(inputs, x), "tiny_stripes")
+    model = weight_loading.load_weights(keras.Model(inputs, x), "tiny_stripes")
     shipped = presets.classifier("tiny_stripes")
     for name in ("tiny_conv", "tiny_bn", "tiny_head"):
         for mine, theirs in zip(model.get_layer(name).weights, shipped.get_layer(name).weights):
             np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
     with pytest.raises(ValueError, match="name of a preset"):
-        builders.check_weights("no_such_preset")
+        weight_loading.check_weights("no_such_preset")

@@ -34,15 +34,16 @@ SUBCOMMANDS = ("query", "update", "benchmark")
 #: (:func:`training_code_sha256`). Documented choice: the modules that
 #: build, transfer, feed and fit the target network -- this command (the
 #: fine-tuning's settings), the labelling loop, the data, the network and
-#: its wavelet layer, the common training loop, data pipeline and weight
-#: transfer (``builders``). The initial learning's own code (augmentation)
+#: its wavelet layer, the common training loop, data pipeline, builder
+#: pieces and weight transfer (``builders``, ``weight_loading``). The initial learning's own code (augmentation)
 #: is left out: what it produced enters the key as the source's weights.
 TRAINING_CODE = ("reproductions/active_transfer/__main__.py",
                  "reproductions/active_transfer/active.py",
                  "reproductions/active_transfer/data.py",
                  "reproductions/active_transfer/models.py",
                  "reproductions/common/training.py", "reproductions/common/data.py",
-                 "reproductions/common/builders.py", "layers/wavelet.py")
+                 "reproductions/common/builders.py",
+                 "reproductions/common/weight_loading.py", "layers/wavelet.py")
 
 NOTES = report.package_notes(__package__)
 

@@ -58,7 +58,7 @@ Parameters (``count_params``, BN moving statistics included): each network
 pooled (``pooling="avg"`` is the 128-d feature vector of the t-SNE figures).
 Layers are named so that :func:`early_layers` can find "everything before
 the second residual block" and so that
-``reproductions.common.builders.load_backbone_weights`` moves a trained
+``reproductions.common.weight_loading.load_backbone_weights`` moves a trained
 network into one with another head by name.
 """
 from __future__ import annotations
@@ -66,7 +66,7 @@ from __future__ import annotations
 import keras
 
 import layers as repro_layers
-from reproductions.common import builders, registry
+from reproductions.common import builders, registry, weight_loading
 
 BRANCHES = ("approx", "detail")   # network 1 (approximation), network 2 (sum of details)
 FILTERS = 64
@@ -133,7 +133,7 @@ def ParallelWaveletResNet(include_top: bool = True, input_shape=(112, 112, 1),
       weights: ``None`` (from scratch) or a ``.weights.h5`` / ``.keras`` file.
       input_tensor: a Keras tensor to build on instead of a new input.
     """
-    builders.check_weights(weights)
+    weight_loading.check_weights(weights)
     builders.check_pooling(pooling)
     if any(side is not None and side % 8 for side in input_shape[:2]):
         raise ValueError(f"input height and width must be divisible by 8 (DWT and two "
@@ -148,11 +148,11 @@ def ParallelWaveletResNet(include_top: bool = True, input_shape=(112, 112, 1),
     x = keras.layers.ReLU(name="fusion_relu")(x)
     x = residual_block(x, fusion_filters, "block5", bn_momentum)
     if not include_top:
-        return builders.load_weights(keras.Model(inputs, builders.pool(x, pooling), name=name),
+        return weight_loading.load_weights(keras.Model(inputs, builders.pool(x, pooling), name=name),
                                      weights, exact=False)
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = keras.layers.Dense(classes, activation=classifier_activation, name=HEAD)(x)
-    return builders.load_weights(keras.Model(inputs, x, name=name), weights)
+    return weight_loading.load_weights(keras.Model(inputs, x, name=name), weights)
 
 
 def early_layers(model: keras.Model) -> list[str]:
@@ -186,7 +186,7 @@ def transfer(source: keras.Model, classes: int, *, freeze: bool = True,
               "bn_momentum": (source.get_layer("fusion_conv_bn").momentum
                               if bn_momentum is None else bn_momentum)}
     model = ParallelWaveletResNet(**config, name=source.name)
-    report = builders.load_backbone_weights(model, source)
+    report = weight_loading.load_backbone_weights(model, source)
     if set(report.mismatched) - {HEAD} or report.missing:
         raise ValueError(f"the source does not fit the target network: {report}")
     if freeze:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import keras
 
 import layers as repro_layers
-from reproductions.common import builders
+from reproductions.common import builders, weight_loading
 
 #: ImageNet's classes, the default of every builder (as ``keras.applications``).
 CLASSES = 1000
@@ -83,7 +83,7 @@ def _head(inputs, x, *, include_top, pooling, classes, classifier_activation, na
         x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
         x = builders.pool(x, pooling)
-    return builders.load_weights(keras.Model(inputs, x, name=name), weights,
+    return weight_loading.load_weights(keras.Model(inputs, x, name=name), weights,
                                  exact=include_top)
 
 
@@ -93,7 +93,7 @@ def AlexNet(include_top=True, input_shape=INPUT_SHAPE, classes=CLASSES, pooling=
     """The single-tower AlexNet (:func:`alexnet_backbone`, nested as
     ``alexnet``) on the image itself → softmax; ``include_top=False`` ends at
     its last max pooling (``alexnet/pool5``)."""
-    builders.check_weights(weights)
+    weight_loading.check_weights(weights)
     builders.check_pooling(pooling)
     inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
     x = alexnet_backbone(tuple(x.shape[1:]), name="alexnet", feature_map=not include_top)(x)
@@ -121,7 +121,7 @@ def GoogLeNet(include_top=True, input_shape=INPUT_SHAPE, classes=CLASSES, poolin
     GoogLeNet) instead of local response normalisation, and no auxiliary
     classifiers (a training aid of the 2014 network that BN makes
     unnecessary). ``include_top=False`` ends at ``inception_5b``."""
-    builders.check_weights(weights)
+    weight_loading.check_weights(weights)
     builders.check_pooling(pooling)
     inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
     x = _conv_bn_relu(x, 64, 7, 2, "conv1")
@@ -160,7 +160,7 @@ def applications_builder(constructor, default_name, doc):
     def builder(include_top=True, input_shape=INPUT_SHAPE, classes=CLASSES, pooling=None,
                 classifier_activation="softmax", name=default_name, *, weights=None,
                 input_tensor=None):
-        builders.check_weights(weights)
+        weight_loading.check_weights(weights)
         builders.check_pooling(pooling)
         inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
         app = constructor(include_top=include_top, weights=None, input_tensor=x,
@@ -170,7 +170,7 @@ def applications_builder(constructor, default_name, doc):
         # the same layers, with our input structure: keras.applications makes its
         # inputs a one-element list, and Keras warns when it is called on a tensor
         model = keras.Model(inputs, app.output, name=name)
-        return builders.load_weights(model, weights, exact=include_top)
+        return weight_loading.load_weights(model, weights, exact=include_top)
     builder.__name__ = builder.__qualname__ = default_name
     builder.__doc__ = doc
     return builder

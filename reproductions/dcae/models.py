@@ -54,7 +54,7 @@ training features) comes first, because the latent ReLU activations
 have very different scales per unit (our choice; the linear probe uses the same
 standardisation). :func:`DCAEClassifier` is the encoder with that head on top
 (the registry's ``dcae``): its layers carry the same names as the autoencoder's
-and the MLP's, so ``builders.load_backbone_weights`` assembles it from the two
+and the MLP's, so ``weight_loading.load_backbone_weights`` assembles it from the two
 trained parts.
 
 **Gao et al.'s CNN** (Table II's "5 layers CNN", the paper's ref. [3]). The
@@ -78,7 +78,7 @@ from __future__ import annotations
 import keras
 
 import layers as repro_layers
-from reproductions.common import builders, registry
+from reproductions.common import builders, registry, weight_loading
 
 from reproductions.dcae.paper import (  # noqa: F401 - the architecture's numbers
     CLASSES, DOWNSAMPLING, FILTERS, GAO_BLOCKS, GAO_FC, GAO_INPUT_SIZE, HIDDEN, INPUT_SIZE,
@@ -164,12 +164,12 @@ def DCAE(input_shape=(INPUT_SIZE, INPUT_SIZE, 1), width: float = 1.0,
       conv5_input: ``"pool4"`` (Table I as run) or ``"conv4"`` (Conv5 before
         Pool 4; see the module docstring).
     """
-    builders.check_weights(weights)
+    weight_loading.check_weights(weights)
     inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
     filters = widths(width)
     z, recorded = _encoder(x, filters, latent_dim, switches=True, conv5_input=conv5_input)
     y = _decoder(z, filters, recorded, x.shape[-1], latent_kernel(x.shape[1:], conv5_input))
-    return builders.load_weights(keras.Model(inputs, y, name=name), weights)
+    return weight_loading.load_weights(keras.Model(inputs, y, name=name), weights)
 
 
 def encoder(autoencoder: keras.Model, name: str | None = None) -> keras.Model:
@@ -215,16 +215,16 @@ def DCAEClassifier(include_top: bool = True, input_shape=(INPUT_SIZE, INPUT_SIZE
     :func:`MLP`, plus the ``keras.applications`` ones
     (``reproductions.common.builders``).
     """
-    builders.check_weights(weights)
+    weight_loading.check_weights(weights)
     builders.check_pooling(pooling)
     inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
     x, _ = _encoder(x, widths(width), latent_dim, switches=False, conv5_input=conv5_input)
     if not include_top:
-        return builders.load_weights(keras.Model(inputs, builders.pool(x, pooling), name=name),
+        return weight_loading.load_weights(keras.Model(inputs, builders.pool(x, pooling), name=name),
                                      weights, exact=False)
     x = keras.layers.Flatten(name="latent")(x)
     outputs = _ann(x, hidden, classes, classifier_activation)
-    return builders.load_weights(keras.Model(inputs, outputs, name=name), weights)
+    return weight_loading.load_weights(keras.Model(inputs, outputs, name=name), weights)
 
 
 @registry.register_model("dcae", "gao_cnn", small=dict(input_shape=(42, 42, 1), classes=3),
@@ -236,7 +236,7 @@ def GaoCNN(include_top: bool = True, input_shape=(GAO_INPUT_SIZE, GAO_INPUT_SIZE
     """Gao et al.'s 5-layer HEp-2 CNN (see the module docstring); layers
     ``gao_conv1``, ``gao_pool2`` … ``gao_pool6``, ``gao_fc7``, ``predictions``.
     Inputs from 42×42 up work ('valid' convolutions and pools)."""
-    builders.check_weights(weights)
+    weight_loading.check_weights(weights)
     builders.check_pooling(pooling)
     inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
     for i, (maps, kernel, pool) in enumerate(GAO_BLOCKS):
@@ -244,12 +244,12 @@ def GaoCNN(include_top: bool = True, input_shape=(GAO_INPUT_SIZE, GAO_INPUT_SIZE
                                 name=f"gao_conv{2 * i + 1}")(x)
         x = keras.layers.MaxPooling2D(pool, name=f"gao_pool{2 * i + 2}")(x)
     if not include_top:
-        return builders.load_weights(keras.Model(inputs, builders.pool(x, pooling), name=name),
+        return weight_loading.load_weights(keras.Model(inputs, builders.pool(x, pooling), name=name),
                                      weights, exact=False)
     x = keras.layers.Flatten(name="gao_flatten")(x)
     x = keras.layers.Dense(GAO_FC, activation="tanh", name="gao_fc7")(x)
     x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    return builders.load_weights(keras.Model(inputs, x, name=name), weights)
+    return weight_loading.load_weights(keras.Model(inputs, x, name=name), weights)
 
 
 #: The registered classifiers.

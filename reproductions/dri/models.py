@@ -77,7 +77,7 @@ from typing import Sequence
 import keras
 
 import layers as repro_layers
-from reproductions.common import builders, registry
+from reproductions.common import builders, registry, weight_loading
 
 VARIANTS = ("shallow_inception", "sri", "inception", "dri")
 #: Table 1 block names per stage, for the deep and the shallow layout.
@@ -172,12 +172,12 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
         default 0.99; short runs need less, see ``reproductions/dri/profiles.py``).
       name: model name (default: the variant).
       weights: ``None`` (from scratch) or a ``.weights.h5`` / ``.keras`` file
-        (``reproductions.common.builders.load_weights``).
+        (``reproductions.common.weight_loading.load_weights``).
       input_tensor: a Keras tensor to build on instead of a new input.
     """
     _check_variant(variant)
     builders.check_pooling(pooling)
-    builders.check_weights(weights)
+    weight_loading.check_weights(weights)
     preact = uses_dri_blocks(variant)
     inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
     for i, (kernel, filters, stride) in enumerate(STEM, start=1):
@@ -203,7 +203,7 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
     name = name or variant
     if not include_top:
         x = _norm(x, "stage3_out", bn_momentum) if preact else x
-        return builders.load_weights(keras.Model(inputs, builders.pool(x, pooling), name=name),
+        return weight_loading.load_weights(keras.Model(inputs, builders.pool(x, pooling), name=name),
                                      weights, exact=False)
     heads = []
     for s, features in enumerate(stage_outputs, start=1):
@@ -217,7 +217,7 @@ def DRI(variant: str = "dri", include_top: bool = True, input_shape=(76, 76, 1),
             x = keras.layers.Flatten(name="fc3_flatten")(x)
             heads.append(keras.layers.Dense(classes, activation=classifier_activation,
                                             name="fc3")(x))
-    return builders.load_weights(keras.Model(inputs, heads, name=name), weights)
+    return weight_loading.load_weights(keras.Model(inputs, heads, name=name), weights)
 
 
 #: The registry of ``reproductions.common.builders``: one builder per variant.

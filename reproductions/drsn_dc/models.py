@@ -99,7 +99,7 @@ import math
 import keras
 
 import layers as repro_layers
-from reproductions.common import builders, registry, zoo
+from reproductions.common import builders, registry, weight_loading, zoo
 
 ROWS = ("alexnet", "googlenet", "vgg19", "resnet50", "drsn_dc")
 #: The ablation, step by step: ResNet-50 and what each step adds.
@@ -217,7 +217,7 @@ def DRSNDC(include_top=True, input_shape=(224, 224, 1), classes=9, pooling=None,
     """
     if fusion and not dilated:
         raise ValueError("fusion concatenates the dilated branches: it needs dilated=True")
-    builders.check_weights(weights)
+    weight_loading.check_weights(weights)
     builders.check_pooling(pooling)
     inputs, x = builders.model_inputs(input_tensor, input_shape, "image")
     branches = []
@@ -232,7 +232,7 @@ def DRSNDC(include_top=True, input_shape=(224, 224, 1), classes=9, pooling=None,
                   for rate, b in zip(DILATION_RATES, branches)]
         x = keras.layers.Concatenate(name="fusion")([x] + pooled)
     x = _classifier(x, include_top, pooling, classes, classifier_activation)
-    return builders.load_weights(keras.Model(inputs, x, name=name), weights,
+    return weight_loading.load_weights(keras.Model(inputs, x, name=name), weights,
                                  exact=include_top)
 
 

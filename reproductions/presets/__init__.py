@@ -25,7 +25,7 @@ A *preset* is a folder ``reproductions/presets/<name>/`` with
 
 A preset's classifier goes into a builder's model (another head, another
 input size of the same trunk ...) with
-:func:`reproductions.common.builders.load_backbone_weights`::
+:func:`reproductions.common.weight_loading.load_backbone_weights`::
 
     model = models.build("super_xception", classes=5, ...)
     presets.load_into(model, "super_xception_bioimlab")  # matching layers copied
@@ -161,11 +161,11 @@ def classifier(name):
 def load_into(model, name):
     """Copies every layer of the preset's classifier whose name and variable
     shapes match into ``model`` (a builder's model, e.g. with another number
-    of classes) -- :func:`reproductions.common.builders.load_backbone_weights`.
-    Returns its :class:`~reproductions.common.builders.WeightTransfer`."""
-    from reproductions.common import builders
+    of classes) -- :func:`reproductions.common.weight_loading.load_backbone_weights`.
+    Returns its :class:`~reproductions.common.weight_loading.WeightTransfer`."""
+    from reproductions.common import weight_loading
 
-    return builders.load_backbone_weights(model, classifier(name))
+    return weight_loading.load_backbone_weights(model, classifier(name))
 
 
 def resolve_model(value) -> Path:

@@ -30,7 +30,7 @@ import functools
 import keras
 
 import layers as repro_layers
-from reproductions.common import builders, registry, zoo
+from reproductions.common import builders, registry, weight_loading, zoo
 
 ROWS = ("deep_cnn", "resnet50", "super_alexnet", "super_resnet", "xception",
         "super_xception")
@@ -58,7 +58,7 @@ def _wrap(trunk_fn, *, super_resolution, include_top, weights, input_tensor, inp
     without, it ends at its last feature map (``feature_map=True``), pooled
     as asked.
     """
-    builders.check_weights(weights)
+    weight_loading.check_weights(weights)
     builders.check_pooling(pooling)
     inputs, x = builders.model_inputs(input_tensor, input_shape, "low_res")
     x = _upsample(x, hr_size)
@@ -70,7 +70,7 @@ def _wrap(trunk_fn, *, super_resolution, include_top, weights, input_tensor, inp
                                name="predictions")(x)
     else:
         x = builders.pool(x, pooling)
-    return builders.load_weights(keras.Model(inputs, x, name=name), weights,
+    return weight_loading.load_weights(keras.Model(inputs, x, name=name), weights,
                                  exact=include_top)
 
 

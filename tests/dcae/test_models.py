@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import layers as L
-from reproductions.common import builders, registry
+from reproductions.common import builders, registry, weight_loading
 from reproductions.dcae import models
 
 #: Table I as printed: layer -> (feature maps, output side).
@@ -229,9 +229,9 @@ def test_classifier_is_assembled_from_the_trained_parts():
     classifier = models.DCAEClassifier(input_shape=(32, 32, 1), classes=3, hidden=(16, 8),
                                        **kwargs)
     assert classifier.count_params() == dcae_classifier_params(32, 1 / 16, 64, (16, 8), 3)
-    encoder_report = builders.load_backbone_weights(classifier, autoencoder)
+    encoder_report = weight_loading.load_backbone_weights(classifier, autoencoder)
     assert sorted(encoder_report.loaded) == ["conv1", "conv2", "conv3", "conv4", "conv5"]
-    head_report = builders.load_backbone_weights(classifier, ann)
+    head_report = weight_loading.load_backbone_weights(classifier, ann)
     assert sorted(head_report.loaded) == ["fc1", "fc2", "feature_norm", "predictions"]
     np.testing.assert_allclose(keras.ops.convert_to_numpy(classifier(x)),
                                keras.ops.convert_to_numpy(ann(features)), rtol=1e-5, atol=1e-6)
