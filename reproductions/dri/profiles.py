@@ -112,10 +112,10 @@ MULTI_SEED_ROWS = ("inception", "dri")
 # first N iterations of the same schedule.
 SCHEDULE_STEP = 500
 SCHEDULE_MAX_ITERATIONS = 29 * SCHEDULE_STEP
-#: N, set from the learning curve by the protocol's rule, in one commit with the
-#: profile's pin in tests/dri/work_tags.py, before any table run. Until then it
-#: is N_max, the most the rule can give.
-SCHEDULE_ITERATIONS = SCHEDULE_MAX_ITERATIONS
+#: N, read off the learning curve by the protocol's rule
+#: (results/dri/cpu_schedule/learning_curve/), set in one commit with the curve
+#: and the profile's pin in tests/dri/work_tags.py, before any table run.
+SCHEDULE_ITERATIONS = 10_000
 # The rule that reads N off the curve (NOTES.md): the mean validation loss of
 # RULE_WINDOW points; the first point at or after RULE_FLOOR iterations that
 # none of the smoothed values of the next RULE_HORIZON iterations improves on by

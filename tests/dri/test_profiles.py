@@ -106,3 +106,24 @@ def test_cpu_schedule_budget():
     assert total == pytest.approx(11.8, abs=0.05)
     floor = profiles.curve_hours() + profiles.schedule_hours(profiles.RULE_FLOOR, seeds=3)
     assert floor == pytest.approx(5.5, abs=0.05)
+
+
+def test_cpu_schedule_runs_the_n_its_committed_learning_curve_gives():
+    """N (``SCHEDULE_ITERATIONS``) is what the protocol's rule reads off the
+    committed curve (results/dri/cpu_schedule/learning_curve/curve.csv): a
+    change to either without the other fails here."""
+    import csv
+
+    from reproductions.common.provenance import REPO_ROOT
+    from reproductions.dri import profiles
+    from reproductions.dri.learning_curve import read_iterations
+
+    with open(REPO_ROOT / "results/dri/cpu_schedule/learning_curve/curve.csv") as f:
+        rows = list(csv.DictReader(f))
+    its = [int(r["iteration"]) for r in rows]
+    assert its[-1] == profiles.SCHEDULE_MAX_ITERATIONS  # the whole schedule was run
+    reading = read_iterations(its, [float(r["val_loss"]) for r in rows],
+                              n_max=profiles.SCHEDULE_MAX_ITERATIONS)
+    assert reading.n == profiles.SCHEDULE_ITERATIONS
+    readme = (REPO_ROOT / "results/dri/cpu_schedule/learning_curve/README.md").read_text()
+    assert f"**N by the protocol's rule: {reading.n:,} iterations**" in readme
