@@ -35,8 +35,9 @@ SUBCOMMANDS = ("query", "update", "benchmark")
 #: build, transfer, feed and fit the target network -- this command (the
 #: fine-tuning's settings), the labelling loop, the data, the network and
 #: its wavelet layer, the common training loop, data pipeline, builder
-#: pieces and weight transfer (``builders``, ``weight_loading``). The initial learning's own code (augmentation)
-#: is left out: what it produced enters the key as the source's weights.
+#: pieces and weight transfer (``builders``, ``weight_loading``). The initial
+#: learning's own code (augmentation) is left out: what it produced enters
+#: the key as the source's weights.
 TRAINING_CODE = ("reproductions/active_transfer/__main__.py",
                  "reproductions/active_transfer/active.py",
                  "reproductions/active_transfer/data.py",

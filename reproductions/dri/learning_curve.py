@@ -139,8 +139,9 @@ def read_iterations(iterations: Sequence[int], val_losses: Sequence[float], *, n
                    "iterations")
 
 
-def _pct(x: float) -> str:
-    return "—" if math.isnan(x) else f"{x:.2f}"
+def _or_dash(x: float, spec: str) -> str:
+    """``x`` formatted by ``spec``, or "—" for NaN (a value not recorded)."""
+    return "—" if math.isnan(x) else format(x, spec)
 
 
 def curve_points(points_path: Path, history: dict, *, every: int, lr_at) -> list[dict]:
@@ -242,6 +243,10 @@ def main(argv=None) -> int:
     epochs = iterations // args.every
     step = settings.steps_per_decay or protocol.step_length(iterations)
     schedule = protocol.learning_rate_schedule(step, settings.base_lr)
+
+    def lr_at(iteration: int) -> float:
+        """The rate of the ``iteration``-th (1-based) iteration."""
+        return float(schedule(iteration - 1))
     work_dir = args.work_dir or curve.work_dir
     run_dir = work_dir / f"dri-seed{args.seed}"
     points_path = run_dir / "points.jsonl"
@@ -262,7 +267,7 @@ def main(argv=None) -> int:
             done = int(self.model.optimizer.iterations.numpy())
             point = {"iteration": (epoch + 1) * args.every, "val_loss": logs.get("val_loss"),
                      "loss": logs.get("loss"), "val_mca": 100 * m["mca"],
-                     "val_aca": 100 * m["aca"], "lr": float(schedule(done - 1)),
+                     "val_aca": 100 * m["aca"], "lr": lr_at(done),
                      "time": time.time()}
             with open(points_path, "a") as f:
                 f.write(json.dumps(point) + "\n")
@@ -282,7 +287,7 @@ def main(argv=None) -> int:
         verbose=2, tensorboard=False, extra_callbacks=[Evaluate()])
 
     rows = curve_points(points_path, outcome.history, every=args.every,
-                        lr_at=lambda i: float(schedule(i - 1)))
+                        lr_at=lr_at)
     its = [p["iteration"] for p in rows]
     unscored = [p["iteration"] for p in rows if math.isnan(p["val_mca"])]
     out = args.output_dir or curve.output_dir
@@ -323,10 +328,10 @@ def main(argv=None) -> int:
               "", header, "|---:|---:|---:|---:|---:|" + "---:|---:|" * curve.reads_n]
     for p in rows:
         line = (f"| {p['iteration']} | {p['loss']:.4f} | {p['val_loss']:.4f} | "
-                f"{_pct(p['val_mca'])} | {_pct(p['val_aca'])} |")
+                f"{_or_dash(p['val_mca'], '.2f')} | {_or_dash(p['val_aca'], '.2f')} |")
         if curve.reads_n:
             s = p["smoothed_val_loss"]
-            line += f" {'—' if math.isnan(s) else f'{s:.4f}'} | {p['lr']:.3g} |"
+            line += f" {_or_dash(s, '.4f')} | {p['lr']:.3g} |"
         lines.append(line)
     best = rows[outcome.best_epoch]["iteration"] if outcome.best_epoch is not None else "—"
     lines += ["", f"Lowest validation loss at iteration {best}. A run interrupted by the end "
