@@ -128,6 +128,9 @@ class PaperSpec:
     evidence: tuple[Evidence, ...] = ()
     # True where the paper's data cannot be had and the runs use a stand-in
     stand_in_data: bool = False
+    # True where ``reproductions.portable`` can run the paper profile off
+    # TensorFlow (its ``papers.RECIPES``; a test checks that the two agree)
+    portable: bool = False
 
     def table(self, key: str) -> Table:
         for table in self.tables:

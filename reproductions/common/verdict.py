@@ -278,9 +278,7 @@ def _settle_sentence(paper: PaperSpec) -> str:
             f"paper{option}`, the paper's protocol as this suite reads it (its departures "
             f"from the paper are listed in the results README it writes, in "
             f"`results/{paper.key}/paper/`){runs}.")
-    from reproductions.portable.papers import RECIPES
-
-    if paper.key in RECIPES:
+    if paper.portable:
         text += (" Where the GPU machine has JAX or PyTorch and no TensorFlow, the same "
                  f"profile runs from a bundle of the prepared splits: `python -m "
                  f"reproductions.portable export {paper.key} --profile paper`, then `train"

@@ -15,6 +15,7 @@ ROTATION_COPIES = {"golgi": 60, "*": 20}
 PAPER = PaperSpec(
     key="dri",
     order=2,  # the suite's listings: the order the reproductions were added
+    portable=True,  # reproductions.portable runs its paper profile (portable/papers.py)
     title="Deep Residual Inception (DRI) network for HEp-2 cell classification",
     citation=("Y. Li, L. Shen. A Deep Residual Inception Network for HEp-2 Cell "
               "Classification. DLMIA 2017 (MICCAI workshops), LNCS 10553, pp. 12–20."),

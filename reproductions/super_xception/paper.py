@@ -6,6 +6,7 @@ from reproductions.common.paper import (Claim, DatasetSpec, Evidence, PaperSpec,
 PAPER = PaperSpec(
     key="super_xception",
     order=1,  # the suite's listings: the order the reproductions were added
+    portable=True,  # reproductions.portable runs its paper profile (portable/papers.py)
     title="Super-Xception: low-resolution chromosome classification",
     citation=("Swati, M. Sharma, L. Vig. Automatic Classification of Low-Resolution "
               "Chromosomal Images. (TCS Research)"),

@@ -177,3 +177,13 @@ def test_the_settle_line_names_the_portable_route_where_it_exists():
         assert ("reproductions.portable export" in line) == (key in RECIPES), key
         assert ("`train --num-seeds 6` there" in line) == (key in RECIPES), key
     assert {"super_xception", "dri"} <= set(RECIPES)
+
+
+def test_papers_marked_portable_are_the_portable_routes_papers():
+    """``PaperSpec.portable`` (what the verdict reads; common does not import
+    the portable package) is the set ``reproductions.portable`` can run."""
+    from reproductions.common.paper import load_paper
+    from reproductions.common.registry import list_papers
+    from reproductions.portable.papers import RECIPES
+
+    assert {key for key in list_papers() if load_paper(key).portable} == set(RECIPES)
