@@ -257,18 +257,26 @@ def check_protocol(store) -> None:
 
 def update_entry(ctx) -> None:
     """The suite's entry of every entry setting and seed, from the stored
-    runs' saved probabilities (chosen on validation only)."""
+    runs' saved probabilities (chosen on validation only). A setting and
+    seed whose stored Keras runs do not all have their probabilities in the
+    work folder (a cache lost between sessions) keeps its stored entry, and
+    the log says which are missing: an entry is never chosen among fewer
+    networks than were run."""
     import numpy as np
 
     recipe = ctx.profile.settings
     entry = dict(ctx.store.extra.get("suite_entry", {}))
     for key in recipe.entry_settings:
         for seed in sorted({r["seed"] for r in ctx.store.runs if r.get("variant") == key}):
-            candidates = {}
-            for r in ctx.store.runs:
-                path = ctx.run_dir(Job(r["row"], seed, key)) / scoring.PROBS_FILE
-                if r.get("variant") == key and r["seed"] == seed and path.exists():
-                    candidates[r["row"]] = dict(np.load(path))
+            paths = {r["row"]: ctx.run_dir(Job(r["row"], seed, key)) / scoring.PROBS_FILE
+                     for r in ctx.store.runs if r.get("variant") == key and r["seed"] == seed
+                     and network(r["row"]).kind == "keras"}
+            missing = sorted(row for row, path in paths.items() if not path.exists())
+            if missing:
+                ctx.log(f"suite entry {key}, seed {seed}: kept as stored; the saved "
+                        f"probabilities of {', '.join(missing)} are not in {ctx.work_dir}")
+                continue
+            candidates = {row: dict(np.load(path)) for row, path in paths.items()}
             names = next((r["metrics"]["per_class"] for r in ctx.store.runs
                           if r.get("variant") == key), None)
             chosen = scoring.choose_entry(candidates, list(names or []), recipe.ensemble_sizes)
@@ -300,6 +308,7 @@ def main(argv=None) -> int:
             experiment.run_all(ctx, REPRODUCTION, todo)
             done.update(todo)
             update_entry(ctx)
+    update_entry(ctx)  # also on --report-only and when nothing was left to run
     path = experiment.refresh(ctx, REPRODUCTION)
     from reproductions.leaderboard import readme
     print("\n" + readme.matrix_markdown(ctx.store.data) + "\n")

@@ -67,7 +67,8 @@ def entry_summary(extra: dict) -> dict:
         out[key] = {m: {"mean": statistics.fmean(t[m] for t in tests),
                         "std": statistics.stdev(t[m] for t in tests) if len(tests) > 1 else None,
                         "n": len(tests)} for m in ("mca", "aca", "f1")}
-        out[key]["choices"] = {seed: (e["members"], e["tta"], e["validation_mca"])
+        out[key]["choices"] = {seed: (e["members"], e["tta"], e["validation_mca"],
+                                      len(e.get("networks", ())))
                                for seed, e in by_seed.items()}
     return out
 
@@ -157,8 +158,9 @@ def _entry_markdown(extra: dict) -> list[str]:
         spread = f" ± {mca['std']:.2f}" if mca["std"] is not None else ""
         choices = "; ".join(
             f"seed {seed}: {' + '.join(labels.get(m, m) for m in members)}"
-            f"{' with TTA' if tta else ''} (validation MCA {val:.2f})"
-            for seed, (members, tta, val) in e["choices"].items())
+            f"{' with TTA' if tta else ''} (validation MCA {val:.2f}"
+            f"{f', chosen among {among} networks' if among else ''})"
+            for seed, (members, tta, val, among) in e["choices"].items())
         text = (f"- {SHORT[key]}: test MCA {mca['mean']:.2f}{spread} over {mca['n']} "
                 f"seed{'s' if mca['n'] != 1 else ''} ({choices})")
         if key == "i3a_blocks":
@@ -227,7 +229,9 @@ def write_readme(store) -> Path:
     if entry:
         lines += ["## The suite's entry", "", "Every network alone and the ensembles of the "
                   "networks best on validation, each with and without test-time augmentation, "
-                  "scored on the validation split; the best is scored on the test split once.",
+                  "scored on the validation split; the best is scored on the test split once. "
+                  "The Keras networks are the candidates (the SVM row keeps no "
+                  "probabilities).",
                   "", *entry, ""]
     lines += ["## ACA and macro F1 (%)", "", *_aca_f1_markdown(runs), "",
               "## Cross-dataset class mapping", "",

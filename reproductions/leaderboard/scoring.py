@@ -122,7 +122,7 @@ def choose_entry(candidates: Mapping[str, dict], class_names: Sequence[str],
     test_key = "test_tta" if tta else "test"
     test = score(np.mean([candidates[m][test_key] for m in members], axis=0), test_labels)
     return {"members": list(members), "tta": tta, "validation_mca": 100 * best[0],
-            "candidates": len(tried), "test": pct(test)}
+            "candidates": len(tried), "networks": sorted(candidates), "test": pct(test)}
 
 
 # -- inflation and rankings ------------------------------------------------------

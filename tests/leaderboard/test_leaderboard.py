@@ -81,6 +81,24 @@ def test_a_rerun_resumes_and_refuses_another_protocol(smoke, capsys):
         path.write_text(json.dumps(data))
 
 
+def test_an_entry_is_not_rechosen_among_fewer_networks(smoke, capsys):
+    tmp, argv = smoke
+    path = tmp / "out" / "results.json"
+    before = json.loads(path.read_text())["extra"]["suite_entry"]
+    assert before["snphep2"]["0"]["networks"] == ["gao_cnn", "plain_cnn"]  # not the SVM
+    probs = tmp / "work"
+    (gao,) = probs.rglob(f"gao_cnn-i3a_blocks-seed0/{scoring.PROBS_FILE}")
+    moved = gao.with_name("moved.npz")
+    gao.rename(moved)
+    try:
+        assert main(argv + ["--report-only"]) == 0
+    finally:
+        moved.rename(gao)
+    after = json.loads(path.read_text())["extra"]["suite_entry"]
+    assert after == before  # i3a_blocks kept as stored, snphep2 chosen again alike
+    assert "suite entry i3a_blocks, seed 0: kept as stored" in capsys.readouterr().out
+
+
 def test_cross_lab_mapping_is_the_stated_one():
     m = scoring.cross_lab_mapping(I3A, SNP)
     assert m["shared"] == ["homogeneous", "speckled", "nucleolar", "centromere"]
