@@ -186,14 +186,15 @@ def _left_out_text(left_out: Mapping) -> str:
 
 
 def claim_sentence(gap: Mapping, proposed: str, baseline: str, metric: str,
-                   table: str | None = None) -> str:
+                   table: str | None = None, unit: str = "seed") -> str:
     """One paired claim as a Markdown sentence, e.g. "Super-Xception −
     Xception network, ACA: +2.17 ± 1.78 points over 3 seeds (per seed +0.42,
     +3.96, +2.14; ahead in 3 of 3; paired t-test p = 0.17, sign test p =
     0.25): not established with n = 3 (paper: +0.56)." ``gap``: what
-    :func:`reproductions.common.summary.paired_gap` stores."""
+    :func:`reproductions.common.summary.paired_gap` stores. ``unit``: what a
+    point pairs (a seed; the leaderboard's inflation pairs networks)."""
     head = f"{proposed} − {baseline}, {metric_name(metric)}" + (f" ({table})" if table else "")
-    return _claim_text(gap, head, per_seed=True) + "."
+    return _claim_text(gap, head, per_seed=True, unit=unit) + "."
 
 
 def short_claim(gap: Mapping, proposed: str, baseline: str) -> str:
@@ -202,17 +203,17 @@ def short_claim(gap: Mapping, proposed: str, baseline: str) -> str:
     return _claim_text(gap, f"{proposed} − {baseline}", per_seed=False)
 
 
-def _claim_text(gap: Mapping, head: str, per_seed: bool) -> str:
+def _claim_text(gap: Mapping, head: str, per_seed: bool, unit: str = "seed") -> str:
     n = gap.get("n", len(gap.get("points", [])))
     if n == 0:
-        text = f"{head}: no seed can be paired"
+        text = f"{head}: no {unit} can be paired"
     else:
         std = gap.get("std")
         spread = f" ± {std:.2f}" if n > 1 and std is not None else ""
-        points = ("per seed " + ", ".join(_signed(p) for p in gap["points"]) + "; "
+        points = (f"per {unit} " + ", ".join(_signed(p) for p in gap["points"]) + "; "
                   if per_seed else "")
         text = (f"{head}: {_signed(gap['mean'])}{spread} points over {n} "
-                f"seed{'s' if n != 1 else ''} ({points}ahead in "
+                f"{unit}{'s' if n != 1 else ''} ({points}ahead in "
                 f"{gap.get('ahead', sum(p > 0 for p in gap['points']))} of {n}; paired "
                 f"t-test p = {fmt_p(gap.get('t_test_p'))}, sign test p = "
                 f"{fmt_p(gap.get('sign_test_p'))}): {gap.get('verdict', '')}")

@@ -105,6 +105,18 @@ def matrix_markdown(data: dict) -> str:
     return "\n".join(lines)
 
 
+def inflation_sentence(runs: list[dict]) -> str | None:
+    """The inflation column as one paired claim over the networks."""
+    claim = scoring.inflation_claim(runs)
+    if not claim["rows"]:
+        return None
+    labels = {n.key: n.label for n in NETWORKS}
+    return (claims.claim_sentence(claim, "Cell-level", "specimen blocks", "mca", "I3A",
+                                  unit="network")
+            + f" Networks in the order of the points: "
+            f"{', '.join(labels[row] for row in claim['rows'])}.")
+
+
 def _anchors_markdown() -> list[str]:
     lines = [f"Published contest results on the contests' own private test sets of unseen "
              f"specimens: **{NOT_COMPARABLE}** with any column above.", "",
@@ -220,7 +232,15 @@ def write_readme(store) -> Path:
               "## MCA (%), mean ± std over seeds", "",
               "`inflation` = mean cell-level MCA − mean specimen-block MCA on I3A. Training "
               "CPU-minutes and images/s are medians over a network's runs.", "",
-              matrix_markdown(data), "", "### Contest anchors", "", *_anchors_markdown(), ""]
+              matrix_markdown(data), ""]
+    inflated = inflation_sentence(runs)
+    if inflated:
+        lines += ["### Inflation over the networks", "",
+                  "Each network's inflation is one paired point; the claim is that test cells "
+                  "of the training specimens score higher (`reproductions/common/claims.py`: "
+                  "established only when the paired t-test and the exact sign test both give "
+                  "p < 0.05).", "", inflated, ""]
+    lines += ["### Contest anchors", "", *_anchors_markdown(), ""]
     rankings = _rankings_markdown(runs)
     if rankings:
         lines += ["## Rankings", "", "Kendall's τ by `reproductions/common/claims.py` over the "

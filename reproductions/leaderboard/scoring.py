@@ -154,6 +154,18 @@ def inflation(runs: Sequence[dict], metric: str = "mca") -> dict:
     return out
 
 
+def inflation_claim(runs: Sequence[dict], metric: str = "mca") -> dict:
+    """"Cell-level test cells inflate the score", over the networks: each
+    network's inflation (:func:`inflation`) is one paired point (the same
+    network on both I3A splits), tested with ``claims.paired_test`` (paired
+    t-test and exact sign test; established only when both reject). Points
+    in the matrix's network order; ``rows`` names them."""
+    per = inflation(runs, metric)
+    rows = [n.key for n in LEADERBOARD.tables[0].rows if n.key in per]
+    points = [per[row]["points"] for row in rows]
+    return {"rows": rows, "points": points, **claims.paired_test(points)}
+
+
 def ranking(runs: Sequence[dict], table: str, against: str, metric: str = "mca") -> dict:
     """The order of the networks on ``table`` against their order on
     ``against`` (``claims.ranking``: Kendall's τ, flipped pairs), over the

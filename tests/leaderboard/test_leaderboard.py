@@ -58,6 +58,7 @@ def test_smoke_end_to_end(smoke):
     assert set(data["extra"]["suite_entry"]) == {"i3a_blocks", "snphep2"}
     readme = (out / "README.md").read_text()
     assert "Kendall's τ" in readme and "not comparable" in readme and "87.1" in readme
+    assert "### Inflation over the networks" in readme and "over 3 networks (per network" in readme
     assert "inflation:i3a_cells-i3a_blocks" in (out / "leaderboard.csv").read_text()
     # compare --check's test: complete provenance (a dirty tree aside: tests run in one)
     assert [p for p in records.check(out / "results.json") if "dirty tree" not in p] == []
@@ -97,6 +98,36 @@ def test_an_entry_is_not_rechosen_among_fewer_networks(smoke, capsys):
     after = json.loads(path.read_text())["extra"]["suite_entry"]
     assert after == before  # i3a_blocks kept as stored, snphep2 chosen again alike
     assert "suite entry i3a_blocks, seed 0: kept as stored" in capsys.readouterr().out
+
+
+def test_inflation_is_one_paired_claim_over_the_networks():
+    from scipy import stats
+
+    from reproductions.leaderboard import readme
+
+    def run(row, table, seed, mca):
+        return {"row": row, "seed": seed, "variant": table,
+                "values": {table: {row: {"mca": mca, "aca": mca, "f1": mca}}}}
+    gains = {"dri": 7.0, "inception": 5.5, "resnet50": 6.0, "gao_cnn": 8.0,
+             "plain_cnn": 4.5, "drsn_dc": 6.5}
+    runs = [run(row, "i3a_blocks", 0, 80.0) for row in gains]
+    runs += [run(row, "i3a_cells", 0, 80.0 + g) for row, g in gains.items()]
+    runs += [run("dri", "i3a_blocks", 1, 82.0), run("dri", "i3a_cells", 1, 85.0)]
+    claim = scoring.inflation_claim(runs)
+    # the matrix's order; DRI's point is the difference of its two means
+    assert claim["rows"] == ["dri", "drsn_dc", "inception", "resnet50", "gao_cnn", "plain_cnn"]
+    points = [(87.0 + 85.0) / 2 - (80.0 + 82.0) / 2, 6.5, 5.5, 6.0, 8.0, 4.5]
+    assert claim["points"] == pytest.approx(points)
+    assert claim["t_test_p"] == pytest.approx(stats.ttest_1samp(points, 0).pvalue)
+    assert claim["sign_test_p"] == pytest.approx(2 * 0.5 ** 6)
+    sentence = readme.inflation_sentence(runs)
+    assert "over 6 networks (per network +5.00, +6.50" in sentence
+    assert sentence.endswith("established: ahead. Networks in the order of the points: DRI, "
+                             "DRSN-DC, Inception, ResNet-50, Gao's CNN, Plain CNN (floor).")
+    # one network lower on its cell-level split: 5 of 6, not established
+    runs.append(run("plain_cnn", "i3a_cells", 1, 60.0))
+    assert "not established with n = 6" in readme.inflation_sentence(runs)
+    assert readme.inflation_sentence([]) is None
 
 
 def test_cross_lab_mapping_is_the_stated_one():
