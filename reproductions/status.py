@@ -4,6 +4,7 @@
     python -m reproductions.status --check    # exit 1 if README.md differs
     python -m reproductions.status --print    # prints each paper's status line
     python -m reproductions.status --missing  # the planned runs not stored yet
+                                              # (the papers' folders and the leaderboard)
 
 Each paper's line says, from ``results/<paper>/results.json`` alone: the
 profile and whether every planned run is stored; the paper's paired headline
@@ -141,6 +142,42 @@ def missing_runs(root: Path = ROOT) -> list[str]:
     return out
 
 
+def leaderboard_missing(root: Path = ROOT) -> str:
+    """The leaderboard's line of ``--missing`` (issue #35): its seed-0 runs
+    (every network on every trained setting) not stored yet, and per
+    setting of the extra-seed rule whether it is decided and how many runs
+    it adds (``leaderboard.scoring.extra_seed_rows``)."""
+    from reproductions.leaderboard.scoring import extra_seed_rows
+    from reproductions.leaderboard.spec import ROWS, TRAINED_SETTINGS
+
+    path = root / "results" / "leaderboard" / "results.json"
+    if not path.exists():
+        return "results/leaderboard: not run yet"
+    data = json.loads(path.read_text())
+    runs, profile = data.get("runs", []), data.get("profile", {})
+    seeds = list(profile.get("seeds") or [0])
+    stored = {(r["row"], r.get("variant"), r["seed"]) for r in runs}
+    first = [(row, key, seeds[0]) for key in TRAINED_SETTINGS for row in ROWS]
+    missing = [f"{row}/{key} s{seed}" for row, key, seed in first if (row, key, seed)
+               not in stored]
+    line = (f"results/leaderboard ({profile.get('name')}): {len(first) - len(missing)} of "
+            f"{len(first)} seed-0 runs" + (f"; missing {', '.join(missing)}" if missing
+                                           else ", complete"))
+    extra = profile.get("extra", {})
+    decided = extra_seed_rows(runs, ROWS, ROWS, seeds[0], extra.get("extra_seed_gap", 0.0),
+                              extra.get("extra_seed_settings", ()))
+    for key, rows in decided.items():
+        if not rows and any((row, key, seeds[0]) not in stored for row in ROWS):
+            line += f"; {key} extra seeds: decided once every network has seed {seeds[0]}"
+            continue
+        planned = [(row, key, seed) for seed in seeds[1:] for row in rows]
+        left = [f"{row} s{seed}" for row, key_, seed in planned if (row, key_, seed)
+                not in stored]
+        line += (f"; {key} extra seeds: {len(planned) - len(left)} of {len(planned)}"
+                 + (f" (missing {', '.join(left)})" if left else ""))
+    return line
+
+
 def render(readme: str, lines: dict[str, str]) -> str:
     """``readme`` with the status cell of every paper's row between the
     markers replaced by ``lines[paper]`` (rows of other papers unchanged)."""
@@ -180,7 +217,8 @@ def main(argv=None) -> int:
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     args = parser.parse_args(argv)
     if args.missing:
-        print("\n".join(missing_runs(args.readme.resolve().parent)))
+        root = args.readme.resolve().parent
+        print("\n".join(missing_runs(root) + [leaderboard_missing(root)]))
         return 0
     lines = status_lines(args.readme.resolve().parent)
     if args.print_lines:

@@ -147,3 +147,32 @@ def test_missing_lists_each_folders_planned_runs_not_stored(tmp_path, capsys):
     assert not [line for line in lines if line.startswith("results/dcae")]
     assert status.main(["--missing", "--readme", str(tmp_path / "README.md")]) == 0
     assert "missing dri s2" in capsys.readouterr().out
+
+
+def test_missing_lists_the_leaderboards_seed0_runs_and_extra_seeds(tmp_path):
+    from reproductions.leaderboard.profiles import PROFILES
+    from reproductions.leaderboard.spec import ROWS, TRAINED_SETTINGS
+
+    assert status.leaderboard_missing(tmp_path) == "results/leaderboard: not run yet"
+    profile = PROFILES["cpu"].to_json()  # seeds 0-2, extra seeds within 2.0 MCA points
+
+    def run(row, key, seed, mca):
+        return {"row": row, "variant": key, "seed": seed,
+                "values": {key: {row: {"mca": mca}}}}
+    # every network on every setting at seed 0 but DRI on SNPHEp-2; on I3A blocks
+    # only Gao's CNN and the plain CNN are within 2 points of each other
+    runs = [run(row, key, 0, 50.0 + 5 * i) for key in TRAINED_SETTINGS
+            for i, row in enumerate(ROWS) if (row, key) != ("dri", "snphep2")]
+    gao, plain = ROWS.index("gao_cnn"), ROWS.index("plain_cnn")
+    runs[plain]["values"]["i3a_blocks"]["plain_cnn"]["mca"] = 50.0 + 5 * gao + 1.0
+    runs.append(run("gao_cnn", "i3a_blocks", 1, 70.0))
+    folder = tmp_path / "results" / "leaderboard"
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps({"profile": profile, "runs": runs}))
+    line = status.leaderboard_missing(tmp_path)
+    n = len(ROWS) * len(TRAINED_SETTINGS)
+    assert line.startswith(f"results/leaderboard (cpu): {n - 1} of {n} seed-0 runs; "
+                           "missing dri/snphep2 s0; ")
+    assert ("i3a_blocks extra seeds: 1 of 4 (missing plain_cnn s1, gao_cnn s2, "
+            "plain_cnn s2)") in line
+    assert "snphep2 extra seeds: decided once every network has seed 0" in line

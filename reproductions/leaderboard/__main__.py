@@ -201,39 +201,14 @@ def run_one(ctx, job: Job) -> dict:
 
 
 # -- the plan ------------------------------------------------------------------
-def extra_seed_rows(runs, rows, networks, first_seed: int, gap: float, settings) -> dict:
-    """Setting -> those of ``rows`` that get the other seeds there: on seed
-    ``first_seed``, a network within ``gap`` MCA points of its neighbour in
-    the setting's order (both of the pair).
-
-    The order is that of every one of ``networks`` (not only of ``rows``:
-    two processes may run disjoint ``--rows`` into one folder), and a setting
-    is decided only once each of them has its ``first_seed`` run there: a
-    network not yet stored could fall between two others. Until then the
-    setting gets no extra seeds (an empty list)."""
-    out = {}
-    for key in settings:
-        mca = {r["row"]: r["values"][key][r["row"]]["mca"] for r in runs
-               if r["seed"] == first_seed and r["row"] in networks and key in r["values"]
-               and r.get("variant") == key}
-        if set(networks) - set(mca):
-            out[key] = []
-            continue
-        order = sorted(mca, key=mca.get)
-        close = {row for a, b in zip(order, order[1:]) if mca[b] - mca[a] < gap
-                 for row in (a, b)}
-        out[key] = [row for row in rows if row in close]
-    return out
-
-
 def plan(ctx) -> list[Job]:
     """Seed 0 of every network on every trained setting (specimen blocks
-    first), then the other seeds the rule gives (:func:`extra_seed_rows`),
+    first), then the other seeds the rule gives (:func:`scoring.extra_seed_rows`),
     once every network of the leaderboard has seed 0 in that setting."""
     profile = ctx.profile
     first, rest = profile.seeds[0], profile.seeds[1:]
     jobs = [Job(row, first, key) for key in TRAINED_SETTINGS for row in ctx.rows]
-    extra = extra_seed_rows(ctx.store.runs, ctx.rows, ROWS, first,
+    extra = scoring.extra_seed_rows(ctx.store.runs, ctx.rows, ROWS, first,
                             profile.settings.extra_seed_gap,
                             profile.settings.extra_seed_settings)
     jobs += [Job(row, seed, key) for seed in rest for key, rows in extra.items()

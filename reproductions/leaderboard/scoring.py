@@ -125,6 +125,32 @@ def choose_entry(candidates: Mapping[str, dict], class_names: Sequence[str],
             "candidates": len(tried), "networks": sorted(candidates), "test": pct(test)}
 
 
+# -- the plan's extra seeds -----------------------------------------------------
+def extra_seed_rows(runs, rows, networks, first_seed: int, gap: float, settings) -> dict:
+    """Setting -> those of ``rows`` that get the other seeds there: on seed
+    ``first_seed``, a network within ``gap`` MCA points of its neighbour in
+    the setting's order (both of the pair).
+
+    The order is that of every one of ``networks`` (not only of ``rows``:
+    two processes may run disjoint ``--rows`` into one folder), and a setting
+    is decided only once each of them has its ``first_seed`` run there: a
+    network not yet stored could fall between two others. Until then the
+    setting gets no extra seeds (an empty list)."""
+    out = {}
+    for key in settings:
+        mca = {r["row"]: r["values"][key][r["row"]]["mca"] for r in runs
+               if r["seed"] == first_seed and r["row"] in networks and key in r["values"]
+               and r.get("variant") == key}
+        if set(networks) - set(mca):
+            out[key] = []
+            continue
+        order = sorted(mca, key=mca.get)
+        close = {row for a, b in zip(order, order[1:]) if mca[b] - mca[a] < gap
+                 for row in (a, b)}
+        out[key] = [row for row in rows if row in close]
+    return out
+
+
 # -- inflation and rankings ------------------------------------------------------
 def means(runs: Sequence[dict], table: str, metric: str = "mca") -> dict:
     """Network -> mean of ``metric`` on ``table`` over the stored runs."""

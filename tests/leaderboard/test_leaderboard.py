@@ -11,7 +11,7 @@ import pytest
 from reproductions.common import experiment, records, registry
 from reproductions.common.store import protocol_fields
 from reproductions.leaderboard import scoring
-from reproductions.leaderboard.__main__ import extra_seed_rows, main
+from reproductions.leaderboard.__main__ import main
 from reproductions.leaderboard.profiles import PROFILES
 from reproductions.leaderboard.spec import LEADERBOARD, ROWS, SETTINGS
 from tests.test_paper_independence import ROOT, _within, imports_of
@@ -167,18 +167,18 @@ def test_extra_seeds_go_to_close_neighbours():
                 "values": {"i3a_blocks": {row: {"mca": mca}}}}
     runs = [run("a", 80.0), run("b", 81.5), run("c", 90.0), run("d", 70.0)]
     every = ["a", "b", "c", "d"]
-    assert extra_seed_rows(runs, every, every, 0, 2.0, ("i3a_blocks",)) == {
+    assert scoring.extra_seed_rows(runs, every, every, 0, 2.0, ("i3a_blocks",)) == {
         "i3a_blocks": ["a", "b"]}
     # a process running only c and d (another runs a and b): the order is every
     # network's, so d (10 points from a) gets none and c none
-    assert extra_seed_rows(runs, ["c", "d"], every, 0, 2.0, ("i3a_blocks",)) == {
+    assert scoring.extra_seed_rows(runs, ["c", "d"], every, 0, 2.0, ("i3a_blocks",)) == {
         "i3a_blocks": []}
     # e falls between d and a: d now has a neighbour within 2 points
     runs.append(run("e", 71.0))
-    assert extra_seed_rows(runs, ["c", "d"], every + ["e"], 0, 2.0, ("i3a_blocks",)) == {
+    assert scoring.extra_seed_rows(runs, ["c", "d"], every + ["e"], 0, 2.0, ("i3a_blocks",)) == {
         "i3a_blocks": ["d"]}
     # undecided while a network has no seed-0 run in the setting
-    assert extra_seed_rows(runs, every, every + ["f"], 0, 2.0, ("i3a_blocks",)) == {
+    assert scoring.extra_seed_rows(runs, every, every + ["f"], 0, 2.0, ("i3a_blocks",)) == {
         "i3a_blocks": []}
 
 
