@@ -1,4 +1,4 @@
-"""``results/leaderboard/``: README.md, leaderboard.csv and leaderboard.png,
+"""``results/leaderboard/``: README.md, leaderboard.csv, leaderboard.png and inflation.png,
 all written from ``results.json`` (every number in them is computed here from
 the stored runs; the prose without numbers comes from NOTES.md). No TensorFlow.
 """
@@ -19,6 +19,7 @@ from reproductions.leaderboard.spec import (ANCHORS, CROSS_LAB_CLASSES, INFLATIO
 
 CSV_FILE = "leaderboard.csv"
 FIGURE_FILE = "leaderboard.png"
+INFLATION_FILE = "inflation.png"
 SHORT = {"i3a_cells": "I3A cell-level", "i3a_blocks": "I3A specimen blocks",
          "snphep2": "SNPHEp-2 official", "cross_lab": "I3A → SNPHEp-2 (4 classes)"}
 ENTRY = "Suite's entry (chosen on validation)"
@@ -239,7 +240,9 @@ def write_readme(store) -> Path:
                   "Each network's inflation is one paired point; the claim is that test cells "
                   "of the training specimens score higher (`reproductions/common/claims.py`: "
                   "established only when the paired t-test and the exact sign test both give "
-                  "p < 0.05).", "", inflated, ""]
+                  "p < 0.05).", "", inflated, "",
+                  f"![Each network's MCA on I3A specimen blocks and on the cell-level split]"
+                  f"({INFLATION_FILE})", ""]
     lines += ["### Contest anchors", "", *_anchors_markdown(), ""]
     rankings = _rankings_markdown(runs)
     if rankings:
@@ -338,3 +341,38 @@ def figures(ctx) -> None:
     fig.tight_layout()
     fig.savefig(ctx.output_dir / FIGURE_FILE, dpi=120)
     plt.close(fig)
+    inflation_figure(data["runs"], ctx.output_dir / INFLATION_FILE, data["synthetic"])
+
+
+def inflation_figure(runs: list[dict], path: Path, synthetic: bool) -> bool:
+    """Per network, its mean MCA on I3A specimen blocks and on the cell-level
+    split joined by a line (the inflation), seeds as small dots; False (and
+    no file) when no network has both."""
+    import matplotlib.pyplot as plt
+
+    agg = aggregate(LEADERBOARD, runs)
+    cells, blocks = INFLATION
+    nets = [n for n in NETWORKS if "mca" in agg[cells].get(n.key, {})
+            and "mca" in agg[blocks].get(n.key, {})]
+    if not nets:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(nets) + 1.5))
+    for y, net in enumerate(nets):
+        lo, hi = (agg[k][net.key]["mca"]["mean"] for k in (blocks, cells))
+        ax.plot([lo, hi], [y, y], color="0.6", zorder=1)
+        for key, colour in ((blocks, "tab:blue"), (cells, "tab:orange")):
+            seeds = [r["values"][key][net.key]["mca"] for r in runs
+                     if net.key in r["values"].get(key, {})]
+            ax.scatter(seeds, [y] * len(seeds), s=10, color=colour, alpha=0.5, zorder=2)
+            ax.scatter([agg[key][net.key]["mca"]["mean"]], [y], s=50, color=colour, zorder=3,
+                       label=SHORT[key] if y == 0 else None)
+    ax.set_yticks(range(len(nets)), [n.label for n in nets])
+    ax.set_ylim(len(nets) - 0.4, -1.2)  # network order top-down, room for the legend
+    ax.set_xlabel("MCA (%): large dots the mean, small dots the seeds")
+    ax.set_title("Inflation: test cells of the training specimens"
+                 + (" (synthetic data)" if synthetic else ""))
+    ax.legend(fontsize=8, loc="upper left", ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True

@@ -38,7 +38,8 @@ def smoke(tmp_path_factory):
 def test_smoke_end_to_end(smoke):
     tmp, _ = smoke
     out = tmp / "out"
-    for name in ("results.json", "README.md", "leaderboard.csv", "leaderboard.png"):
+    for name in ("results.json", "README.md", "leaderboard.csv", "leaderboard.png",
+                 "inflation.png"):
         assert (out / name).stat().st_size > 0, name
     data = json.loads((out / "results.json").read_text())
     assert data["synthetic"] and data["profile"]["name"] == "smoke"
@@ -59,6 +60,7 @@ def test_smoke_end_to_end(smoke):
     readme = (out / "README.md").read_text()
     assert "Kendall's τ" in readme and "not comparable" in readme and "87.1" in readme
     assert "### Inflation over the networks" in readme and "over 3 networks (per network" in readme
+    assert "](inflation.png)" in readme
     assert "inflation:i3a_cells-i3a_blocks" in (out / "leaderboard.csv").read_text()
     # compare --check's test: complete provenance (a dirty tree aside: tests run in one)
     assert [p for p in records.check(out / "results.json") if "dirty tree" not in p] == []
@@ -100,7 +102,7 @@ def test_an_entry_is_not_rechosen_among_fewer_networks(smoke, capsys):
     assert "suite entry i3a_blocks, seed 0: kept as stored" in capsys.readouterr().out
 
 
-def test_inflation_is_one_paired_claim_over_the_networks():
+def test_inflation_is_one_paired_claim_over_the_networks(tmp_path):
     from scipy import stats
 
     from reproductions.leaderboard import readme
@@ -128,6 +130,12 @@ def test_inflation_is_one_paired_claim_over_the_networks():
     runs.append(run("plain_cnn", "i3a_cells", 1, 60.0))
     assert "not established with n = 6" in readme.inflation_sentence(runs)
     assert readme.inflation_sentence([]) is None
+    # its figure: drawn with both splits of a network, not without
+    assert readme.inflation_figure(runs, tmp_path / "a.png", False)
+    assert (tmp_path / "a.png").stat().st_size > 10_000
+    blocks_only = [r for r in runs if r["variant"] == "i3a_blocks"]
+    assert not readme.inflation_figure(blocks_only, tmp_path / "b.png", False)
+    assert not (tmp_path / "b.png").exists()
 
 
 def test_cross_lab_mapping_is_the_stated_one():
