@@ -161,7 +161,7 @@ def leaderboard_missing(root: Path = ROOT) -> str:
     missing = [f"{row}/{key} s{seed}" for row, key, seed in first if (row, key, seed)
                not in stored]
     line = (f"results/leaderboard ({profile.get('name')}): {len(first) - len(missing)} of "
-            f"{len(first)} seed-0 runs" + (f"; missing {', '.join(missing)}" if missing
+            f"{len(first)} seed-{seeds[0]} runs" + (f"; missing {', '.join(missing)}" if missing
                                            else ", complete"))
     extra = profile.get("extra", {})
     decided = extra_seed_rows(runs, ROWS, ROWS, seeds[0], extra.get("extra_seed_gap", 0.0),

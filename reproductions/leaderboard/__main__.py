@@ -209,8 +209,8 @@ def plan(ctx) -> list[Job]:
     first, rest = profile.seeds[0], profile.seeds[1:]
     jobs = [Job(row, first, key) for key in TRAINED_SETTINGS for row in ctx.rows]
     extra = scoring.extra_seed_rows(ctx.store.runs, ctx.rows, ROWS, first,
-                            profile.settings.extra_seed_gap,
-                            profile.settings.extra_seed_settings)
+                                    profile.settings.extra_seed_gap,
+                                    profile.settings.extra_seed_settings)
     jobs += [Job(row, seed, key) for seed in rest for key, rows in extra.items()
              for row in rows]
     return jobs
@@ -282,8 +282,7 @@ def main(argv=None) -> int:
                 break
             experiment.run_all(ctx, REPRODUCTION, todo)
             done.update(todo)
-            update_entry(ctx)
-    update_entry(ctx)  # also on --report-only and when nothing was left to run
+    update_entry(ctx)  # from every stored run, on --report-only too
     path = experiment.refresh(ctx, REPRODUCTION)
     from reproductions.leaderboard import readme
     print("\n" + readme.matrix_markdown(ctx.store.data) + "\n")

@@ -181,7 +181,7 @@ def inflation(runs: Sequence[dict], metric: str = "mca") -> dict:
 
 
 def inflation_claim(runs: Sequence[dict], metric: str = "mca") -> dict:
-    """"Cell-level test cells inflate the score", over the networks: each
+    """The claim "cell-level test cells inflate the score", over the networks: each
     network's inflation (:func:`inflation`) is one paired point (the same
     network on both I3A splits), tested with ``claims.paired_test`` (paired
     t-test and exact sign test; established only when both reject). Points
