@@ -35,21 +35,24 @@ BEGIN, END = "<!-- status:begin -->", "<!-- status:end -->"
 _ROW = re.compile(r"^\| `python -m reproductions\.(\w+)` \|")
 
 
-def planned_runs(paper: PaperSpec, profile: dict) -> list[tuple[str, int]]:
+def planned_runs(paper: PaperSpec, profile: dict,
+                 rows: tuple[str, ...] = ()) -> list[tuple[str, int]]:
     """``(row, seed)`` of every run the profile plans for the paper's rows
-    (ablation variants and extra jobs aside): every seed for the multi-seed
-    rows, the first for the others (``Profile.seeds_for``)."""
+    (or ``rows``, an experiment's fewer; ablation variants and extra jobs
+    aside): every seed for the multi-seed rows, the first for the others
+    (``Profile.seeds_for``)."""
     seeds = list(profile.get("seeds") or [0])
     multi = set(profile.get("multi_seed_rows") or ())
-    return [(row, seed) for row in paper.rows
+    return [(row, seed) for row in paper.rows if not rows or row in rows
             for seed in (seeds if row in multi else seeds[:1])]
 
 
-def planned_and_missing(paper: PaperSpec, data: dict) -> tuple[list, list]:
+def planned_and_missing(paper: PaperSpec, data: dict,
+                        rows: tuple[str, ...] = ()) -> tuple[list, list]:
     """The runs a results file's profile plans (:func:`planned_runs`) and
     those of them it does not store."""
     stored = {(r["row"], r["seed"]) for r in data.get("runs", []) if not r.get("variant")}
-    planned = planned_runs(paper, data.get("profile", {}))
+    planned = planned_runs(paper, data.get("profile", {}), rows)
     return planned, [p for p in planned if p not in stored]
 
 
@@ -130,7 +133,8 @@ def missing_runs(root: Path = ROOT) -> list[str]:
                 if folder:
                     out.append(f"results/{key}/{folder}: not run yet")
                 continue
-            planned, missing = planned_and_missing(paper, json.loads(path.read_text()))
+            data = json.loads(path.read_text())
+            planned, missing = planned_and_missing(paper, data, evidence.rows)
             missing = [f"{row} s{seed}" for row, seed in missing]
             where = f"results/{key}{'/' + folder if folder else ''}"
             line = f"{where}: {len(planned) - len(missing)} of {len(planned)} planned runs"
@@ -138,8 +142,17 @@ def missing_runs(root: Path = ROOT) -> list[str]:
                 line += f", closed (nothing to run): {evidence.closed}"
             else:
                 line += f"; missing {', '.join(missing)}" if missing else ", complete"
-            out.append(line)
+                line += f"; {evidence.plan}" if evidence.plan else ""
+            out.append(line + _hours(data["runs"]))
     return out
+
+
+def _hours(runs: list[dict]) -> str:
+    """What the stored runs cost: their training wall time (``wall_time_s``,
+    summed over resumes where the run records it), for the budgets of the
+    long experiments."""
+    seconds = sum(r.get("wall_time_s") or 0 for r in runs)
+    return f" ({seconds / 3600:.1f} h of training wall time stored)" if runs else ""
 
 
 def leaderboard_missing(root: Path = ROOT) -> str:
@@ -175,7 +188,7 @@ def leaderboard_missing(root: Path = ROOT) -> str:
                 not in stored]
         line += (f"; {key} extra seeds: {len(planned) - len(left)} of {len(planned)}"
                  + (f" (missing {', '.join(left)})" if left else ""))
-    return line
+    return line + _hours(runs)
 
 
 def render(readme: str, lines: dict[str, str]) -> str:

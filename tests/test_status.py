@@ -135,10 +135,19 @@ def test_missing_lists_each_folders_planned_runs_not_stored(tmp_path, capsys):
     data["runs"] = [r for r in data["runs"] if r not in dropped]
     (folder / "results.json").write_text(json.dumps(data))
     lines = status.missing_runs(tmp_path)
-    assert f"results/dri: {len(planned) - 1} of {len(planned)} planned runs; missing dri s2" \
-        in lines
+    hours = sum(r["wall_time_s"] for r in data["runs"]) / 3600
+    assert (f"results/dri: {len(planned) - 1} of {len(planned)} planned runs; missing dri s2 "
+            f"({hours:.1f} h of training wall time stored)") in lines
     # an evidence folder of the paper without results, and no line for papers without any
     assert "results/dri/cpu_schedule: not run yet" in lines
+    # an experiment of fewer rows than its profile's, its plan under a condition
+    (folder / "cpu_schedule").mkdir()
+    (folder / "cpu_schedule" / "results.json").write_text(json.dumps({**data, "runs": [
+        r for r in data["runs"] if (r["row"], r["seed"]) == ("dri", 0)]}))
+    (line,) = [x for x in status.missing_runs(tmp_path) if "cpu_schedule" in x]
+    assert line.startswith("results/dri/cpu_schedule: 1 of 6 planned runs; missing inception "
+                           "s0, inception s1, inception s2, dri s1, dri s2; seeds 1 and 2 only "
+                           "if DRI and Inception are within 1.0 MCA point at seed 0")
     # a closed folder (a table kept as a finding) lists no missing runs but says why
     (folder / "compressed_schedule").mkdir()
     (folder / "compressed_schedule" / "results.json").write_text(json.dumps(data))
@@ -176,3 +185,10 @@ def test_missing_lists_the_leaderboards_seed0_runs_and_extra_seeds(tmp_path):
     assert ("i3a_blocks extra seeds: 1 of 4 (missing plain_cnn s1, gao_cnn s2, "
             "plain_cnn s2)") in line
     assert "snphep2 extra seeds: decided once every network has seed 0" in line
+
+
+def test_evidence_rows_are_rows_of_their_paper():
+    for key in status.PAPERS:
+        paper = status.load_paper(key)
+        for evidence in paper.evidence:
+            assert set(evidence.rows) <= set(paper.rows), (key, evidence.folder)

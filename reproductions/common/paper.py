@@ -104,11 +104,16 @@ class Evidence:
     committed table), ``label`` what it is ("committed table at 72 px");
     ``closed``: why the folder gets no more runs although its profile plans
     more (a table kept as a finding after its protocol was replaced), ``""``
-    for a folder its command still fills."""
+    for a folder its command still fills; ``rows``: the rows the experiment
+    runs where it is fewer than its profile's (``()``: the profile's), and
+    ``plan``: a condition its planned runs are under, in words (both for
+    ``python -m reproductions.status --missing``)."""
 
     folder: str
     label: str
     closed: str = ""
+    rows: tuple[str, ...] = ()
+    plan: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

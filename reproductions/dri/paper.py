@@ -87,5 +87,7 @@ PAPER = PaperSpec(
                        "iterations", closed="superseded after its seed-0 runs: the cpu "
                        "profile's schedule was replaced (reproductions/dri/profiles.py)"),
               Evidence("cpu_schedule", "paper's decays placed proportionally over the "
-                       "learning curve's iterations")),
+                       "learning curve's iterations", rows=("inception", "dri"),
+                       plan="seeds 1 and 2 only if DRI and Inception are within 1.0 MCA "
+                       "point at seed 0 (reproductions/dri/NOTES.md)")),
 )
