@@ -143,14 +143,14 @@ def missing_runs(root: Path = ROOT) -> list[str]:
             else:
                 line += f"; missing {', '.join(missing)}" if missing else ", complete"
                 line += f"; {evidence.plan}" if evidence.plan else ""
-            out.append(line + _hours(data["runs"]))
+            out.append(line + _hours(data.get("runs", [])))
     return out
 
 
 def _hours(runs: list[dict]) -> str:
-    """What the stored runs cost: their training wall time (``wall_time_s``,
-    summed over resumes where the run records it), for the budgets of the
-    long experiments."""
+    """What the stored runs cost, for the budgets of the long experiments:
+    the sum of their ``wall_time_s`` (a run resumed across sessions counts
+    what its record counts; some say so in ``wall_time_across_resumes``)."""
     seconds = sum(r.get("wall_time_s") or 0 for r in runs)
     return f" ({seconds / 3600:.1f} h of training wall time stored)" if runs else ""
 
